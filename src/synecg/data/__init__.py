@@ -1,0 +1,1 @@
+"""Data layer: readers (PTB-XL, Chapman), the demo simulator, labels, splits and the array store."""

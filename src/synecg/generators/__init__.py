@@ -1,0 +1,1 @@
+"""Generators (one module per model) and the synthetic sample-bank contract (``bank``)."""

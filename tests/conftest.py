@@ -1,0 +1,54 @@
+"""Shared fixtures: the real-data subset (../shared/data) and the repository root."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def shared_data_dir() -> Path:
+    """The real-record subset: $SYNECG_SHARED_DATA, else ../shared/data beside the checkout."""
+    return Path(os.environ.get("SYNECG_SHARED_DATA", REPO_ROOT.parent / "shared" / "data")).resolve()
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO_ROOT
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """Skip (with the reason) where the real-record subset is not available."""
+    path = shared_data_dir()
+    if not (path / "ptbxl").is_dir() or not (path / "chapman").is_dir():
+        pytest.skip(f"real-record subset not found at {path} (set SYNECG_SHARED_DATA)")
+    return path
+
+
+def run_snakemake(workdir: Path, *args: str, configfiles: tuple[Path, ...] = (), cores: int = 2, check: bool = True):
+    """Run the project's Snakefile in ``workdir`` (a pytest tmp dir) as a user would, in a subprocess.
+
+    ``config/config.yaml`` is always the first config file, then ``configfiles`` overlay it (e.g.
+    ``tests/configs/tiny.yaml``). Returns the CompletedProcess; raises with the output when
+    ``check`` and the run failed.
+    """
+    import subprocess
+    import sys
+
+    files = [REPO_ROOT / "config" / "config.yaml", *configfiles]
+    cmd = [
+        sys.executable, "-m", "snakemake", "-s", str(REPO_ROOT / "Snakefile"), "--directory", str(workdir),
+        "--cores", str(cores), "--configfile", *map(str, files), *args,
+    ]
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT / "src")}
+    proc = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stdout[-6000:]}\n{proc.stderr[-6000:]}")
+    return proc
+
+
+TINY_CONFIG = REPO_ROOT / "tests" / "configs" / "tiny.yaml"

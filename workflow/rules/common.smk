@@ -1,0 +1,55 @@
+# Shared by every stage: config validation, the lists the DAG is built from, input functions.
+import sys
+from pathlib import Path
+
+from snakemake.utils import validate
+
+# The library is importable from src/ even without `pip install -e .` (e.g. on a cluster node).
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+
+from synecg.constants import CLASSES, SPLITS
+
+
+validate(config, schema="../schemas/config.schema.yaml")
+
+# Datasets the study runs on: the configured ones, plus `merged` when both are there.
+SOURCE_DATASETS = [d for d in ("ptbxl", "chapman") if d in config["datasets"]]
+DATASETS = SOURCE_DATASETS + (["merged"] if len(SOURCE_DATASETS) == 2 else [])
+
+# Generators: the enabled ones; `all` is the union of their banks (read together, never copied).
+GENERATORS = list(config["generators"]["enabled"])
+GENERATORS_AND_ALL = GENERATORS + (["all"] if len(GENERATORS) > 1 else [])
+
+# Datasets a generator is trained on. By default the merged bank is the concatenation of the
+# PTB-XL and Chapman banks (as in the paper); `generators.merged_bank: train` trains on merged data.
+MERGED_BANK = config["generators"]["merged_bank"]
+TRAINED_DATASETS = SOURCE_DATASETS + (["merged"] if "merged" in DATASETS and MERGED_BANK == "train" else [])
+
+
+wildcard_constraints:
+    dataset="|".join(DATASETS),
+    split="|".join(SPLITS),
+    generator="|".join(GENERATORS_AND_ALL),
+    seed=r"\d+",
+
+
+def dataset_dir(dataset):
+    """Folder of one prepared dataset (the data-layer contract, see synecg.data.store)."""
+    return f"results/data/{dataset}"
+
+
+def bank_dir(dataset, generator):
+    """Folder of one synthetic bank (the bank contract, see synecg.generators.bank)."""
+    return f"results/synthetic/{dataset}/{generator}"
+
+
+def bank_files(dataset, generator):
+    """The files of every bank that makes up (dataset, generator); `all` is the union of banks."""
+    parts = GENERATORS if generator == "all" else [generator]
+    return [f"{bank_dir(dataset, g)}/{f}" for g in parts for f in ("bank.npy", "labels.csv", "bank.json")]
+
+
+def bank_dirs(dataset, generator):
+    """Bank folders for (dataset, generator): one folder, or all enabled ones for `all`."""
+    parts = GENERATORS if generator == "all" else [generator]
+    return [bank_dir(dataset, g) for g in parts]

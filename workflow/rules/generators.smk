@@ -1,0 +1,1 @@
+# Stage 2a: diffusion generators (sssd, diffwave, timediffusion): train, then sample a bank.
