@@ -53,3 +53,12 @@ def bank_dirs(dataset, generator):
     """Bank folders for (dataset, generator): one folder, or all enabled ones for `all`."""
     parts = GENERATORS if generator == "all" else [generator]
     return [bank_dir(dataset, g) for g in parts]
+
+
+def res(family, key):
+    """Resource `key` (mem_mb, runtime, gpu, threads) of a rule family, from config `resources`.
+
+    Families: data, generator, classifier, fidelity, light (tables, plots). Profiles may still
+    override per rule with --set-resources.
+    """
+    return config["resources"][family][key]
