@@ -107,7 +107,7 @@ def train_stage1(x_train: np.ndarray, x_val: np.ndarray, cfg: Stage1Config, seed
         "config": asdict(cfg), "channels": channels, "length": length, "seed": seed, "dataset": dataset,
         "state_dict": {k: v.cpu() for k, v in model.state_dict().items()}, "n_tokens": list(model.n_tokens),
         "hf_rows": cfg.n_fft // 2, "codebook_size": cfg.codebook_size, "steps": result.final_step,
-        "val_recon": float(validation_error(model, val, device, bf16)) if val is not None else None,
+        "resumed_from": result.resumed_from, "val_recon": float(validation_error(model, val, device, bf16)) if val is not None else None,
     }
 
 
@@ -180,7 +180,7 @@ def train_stage2(tokens: dict[str, Any], stage1: dict[str, Any], cfg: Stage2Conf
         "config": asdict(cfg), "seed": seed, "dataset": dataset, "stage1_sha256": tokens["stage1_sha256"],
         "state_dict": {k: v.cpu() for k, v in priors.state_dict().items()}, "n_tokens": [n_lf, n_hf],
         "hf_rows": stage1["hf_rows"], "codebook_size": stage1["codebook_size"], "n_classes": N_CLASSES,
-        "steps": result.final_step,
+        "steps": result.final_step, "resumed_from": result.resumed_from,
     }
 
 
