@@ -119,13 +119,13 @@ def preset(name: str, dataset: str = "ptbxl") -> TimeVQVAEConfig:
         return TimeVQVAEConfig(
             stage1=Stage1Config(
                 n_fft=8, init_dim=4, hid_dim=16, max_dim=32, n_res_blocks=1, width_lf=16, width_hf=32,
-                codebook_size=32, codebook_dim=4, batch_size=16, steps=60, lr=3e-3,
-                checkpoint_every=20, log_every=10,
+                codebook_size=32, codebook_dim=4, batch_size=16, steps=150, lr=1e-2,
+                checkpoint_every=50, log_every=25,
             ),
             stage2=Stage2Config(
                 lf=PriorConfig(hidden=32, layers=1, heads=2, ff_mult=2, dropout=0.1),
                 hf=PriorConfig(hidden=32, layers=1, heads=2, ff_mult=2, dropout=0.1),
-                batch_size=32, steps=60, lr=3e-3, checkpoint_every=20, log_every=10,
+                batch_size=32, steps=100, lr=3e-3, checkpoint_every=50, log_every=25,
             ),
             sampling=SamplingConfig(steps_lf=6, steps_hf=6),
         )

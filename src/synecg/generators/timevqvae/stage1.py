@@ -38,32 +38,51 @@ class Snake(nn.Module):
         return torch.addcmul(x, torch.sin(a * x).square(), (a + 1e-9).reciprocal())
 
 
+def separable(c_in: int, c_out: int, kernel: tuple[int, int], stride=(1, 1), padding=(0, 0), transpose=False) -> nn.Sequential:
+    """Depthwise (per-channel) convolution, then a 1x1 mixing convolution: far fewer FLOPs than a full one."""
+    conv = nn.ConvTranspose2d if transpose else nn.Conv2d
+    return nn.Sequential(conv(c_in, c_in, kernel, stride=stride, padding=padding, groups=c_in), nn.Conv2d(c_in, c_out, 1))
+
+
 class ResBlock(nn.Module):
     def __init__(self, channels: int, kernel_f: int):
         super().__init__()
         pad = (kernel_f // 2, 1)
         self.body = nn.Sequential(
-            nn.BatchNorm2d(channels), Snake(channels), nn.Conv2d(channels, channels, (kernel_f, 3), padding=pad),
-            nn.BatchNorm2d(channels), Snake(channels), nn.Conv2d(channels, channels, (kernel_f, 3), padding=pad),
+            nn.BatchNorm2d(channels), Snake(channels), separable(channels, channels, (kernel_f, 3), padding=pad),
+            nn.BatchNorm2d(channels), Snake(channels), separable(channels, channels, (kernel_f, 3), padding=pad),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.body(x)
 
 
+def _level_dims(cfg: Stage1Config, levels: int) -> list[int]:
+    """Channels after each down-sampling: init_dim doubling per level, capped at max_dim."""
+    return [min(cfg.init_dim * 2**i, cfg.max_dim) for i in range(max(levels, 1))]
+
+
 class Encoder(nn.Module):
-    """(B, 2C, rows, frames) -> (B, hid_dim, rows, ~frames / 2^levels)."""
+    """(B, 2C, rows, frames) -> (B, hid_dim, rows, ~frames / 2^levels).
+
+    Every level is a stride-2 (along time) depthwise-separable convolution; nothing runs at the
+    full frame rate except the first depthwise filter.
+    """
 
     def __init__(self, in_channels: int, cfg: Stage1Config, levels: int, kernel_f: int):
         super().__init__()
-        dims = [min(cfg.init_dim * 2**i, cfg.max_dim) for i in range(levels + 1)]
-        pad_f = kernel_f // 2
-        layers: list[nn.Module] = [nn.Conv2d(in_channels, dims[0], (kernel_f, 3), padding=(pad_f, 1))]
-        for i in range(levels):
-            layers += [nn.BatchNorm2d(dims[i]), Snake(dims[i]),
-                       nn.Conv2d(dims[i], dims[i + 1], (kernel_f, 4), stride=(1, 2), padding=(pad_f, 1))]
-        layers += [ResBlock(dims[-1], kernel_f) for _ in range(cfg.n_res_blocks)]
-        layers += [nn.BatchNorm2d(dims[-1]), Snake(dims[-1]), nn.Conv2d(dims[-1], cfg.hid_dim, 1)]
+        dims = _level_dims(cfg, levels)
+        pad = (kernel_f // 2, 1)
+        layers: list[nn.Module] = []
+        prev = in_channels
+        if levels == 0:
+            layers.append(nn.Conv2d(in_channels, dims[0], 1))
+            prev = dims[0]
+        for d in dims[:levels]:
+            layers += [separable(prev, d, (kernel_f, 4), (1, 2), pad), nn.BatchNorm2d(d), Snake(d)]
+            prev = d
+        layers += [ResBlock(prev, kernel_f) for _ in range(cfg.n_res_blocks)]
+        layers.append(nn.Conv2d(prev, cfg.hid_dim, 1))
         self.net = nn.Sequential(*layers)
 
     def forward(self, u: torch.Tensor) -> torch.Tensor:
@@ -76,14 +95,17 @@ class Decoder(nn.Module):
     def __init__(self, out_channels: int, cfg: Stage1Config, levels: int, kernel_f: int, frames: int):
         super().__init__()
         self.frames = frames
-        dims = [min(cfg.init_dim * 2**i, cfg.max_dim) for i in range(levels + 1)][::-1]
-        pad_f = kernel_f // 2
+        dims = _level_dims(cfg, levels)[::-1]
+        pad = (kernel_f // 2, 1)
         layers: list[nn.Module] = [nn.Conv2d(cfg.hid_dim, dims[0], 1)]
         layers += [ResBlock(dims[0], kernel_f) for _ in range(cfg.n_res_blocks)]
+        outs = dims[1:levels] + [out_channels]
         for i in range(levels):
-            layers += [nn.BatchNorm2d(dims[i]), Snake(dims[i]),
-                       nn.ConvTranspose2d(dims[i], dims[i + 1], (kernel_f, 4), stride=(1, 2), padding=(pad_f, 1))]
-        layers += [nn.BatchNorm2d(dims[-1]), Snake(dims[-1]), nn.Conv2d(dims[-1], out_channels, (kernel_f, 3), padding=(pad_f, 1))]
+            layers.append(separable(dims[i], outs[i], (kernel_f, 4), (1, 2), pad, transpose=True))
+            if i < levels - 1:
+                layers += [nn.BatchNorm2d(outs[i]), Snake(outs[i])]
+        if levels == 0:
+            layers.append(nn.Conv2d(dims[0], out_channels, 1))
         self.net = nn.Sequential(*layers)
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
