@@ -11,7 +11,12 @@ TIMEVQVAE_DIR = "results/generators/{dataset}/timevqvae"
 def timevqvae_params(stage):
     """Input function: the resolved settings of one stage (stage1, stage2, sampling) for a dataset."""
     section = config["generators"].get("timevqvae", {})
-    return lambda wc: timevqvae_stage_params(resolve_timevqvae(section, wc.dataset))[stage]
+
+    def params(wildcards):
+        settings = resolve_timevqvae(section, wildcards.dataset)
+        return timevqvae_stage_params(settings)[stage]
+
+    return params
 
 
 def timevqvae_targets():
@@ -36,11 +41,11 @@ rule train_timevqvae_stage1:
         dataset="|".join(TRAINED_DATASETS),
     conda:
         "../../envs/torch.yaml"
+    threads: res("generator", "threads")
     resources:
         mem_mb=res("generator", "mem_mb"),
         runtime=res("generator", "runtime"),
         gpu=res("generator", "gpu"),
-    threads: res("generator", "threads")
     params:
         stage1=timevqvae_params("stage1"),
         seed=config["seed"],
@@ -64,11 +69,11 @@ rule tokenize_timevqvae:
         dataset="|".join(TRAINED_DATASETS),
     conda:
         "../../envs/torch.yaml"
+    threads: res("generator", "threads")
     resources:
         mem_mb=res("generator", "mem_mb"),
         runtime=res("generator", "runtime"),
         gpu=res("generator", "gpu"),
-    threads: res("generator", "threads")
     script:
         "../scripts/tokenize_timevqvae.py"
 
@@ -87,11 +92,11 @@ rule train_timevqvae_stage2:
         dataset="|".join(TRAINED_DATASETS),
     conda:
         "../../envs/torch.yaml"
+    threads: res("generator", "threads")
     resources:
         mem_mb=res("generator", "mem_mb"),
         runtime=res("generator", "runtime"),
         gpu=res("generator", "gpu"),
-    threads: res("generator", "threads")
     params:
         stage2=timevqvae_params("stage2"),
         seed=config["seed"],
@@ -116,11 +121,11 @@ rule sample_timevqvae_bank:
         dataset="|".join(TRAINED_DATASETS),
     conda:
         "../../envs/torch.yaml"
+    threads: res("generator", "threads")
     resources:
         mem_mb=res("generator", "mem_mb"),
         runtime=res("generator", "runtime"),
         gpu=res("generator", "gpu"),
-    threads: res("generator", "threads")
     params:
         sampling=timevqvae_params("sampling"),
         per_class=config.get("bank", {}).get("per_class", 10),
@@ -152,11 +157,11 @@ rule plot_timevqvae_reconstructions:
         dataset="|".join(TRAINED_DATASETS),
     conda:
         "../../envs/torch.yaml"
+    threads: res("light", "threads")
     resources:
         mem_mb=res("light", "mem_mb"),
         runtime=res("light", "runtime"),
         gpu=0,
-    threads: res("light", "threads")
     params:
         n_records=config["generators"].get("timevqvae", {}).get("figure_records", 4),
         lead="II",
