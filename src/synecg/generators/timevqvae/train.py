@@ -102,6 +102,7 @@ def train_stage1(x_train: np.ndarray, x_val: np.ndarray, cfg: Stage1Config, seed
 
     result = run_loop(LoopConfig(cfg.steps, cfg.checkpoint_every, cfg.log_every), store,
                       {"model": model, "opt": opt, "sched": sched}, step_fn, logger)
+    recalibrate_batchnorm(model, x_train, cfg.batch_size, device, bf16)
     model.eval()
     return {
         "config": asdict(cfg), "channels": channels, "length": length, "seed": seed, "dataset": dataset,
@@ -109,6 +110,32 @@ def train_stage1(x_train: np.ndarray, x_val: np.ndarray, cfg: Stage1Config, seed
         "hf_rows": cfg.n_fft // 2, "codebook_size": cfg.codebook_size, "steps": result.final_step,
         "resumed_from": result.resumed_from, "val_recon": float(validation_error(model, val, device, bf16)) if val is not None else None,
     }
+
+
+@torch.no_grad()
+def recalibrate_batchnorm(model: VQVAE, x: np.ndarray, batch_size: int, device: torch.device, bf16: bool,
+                          max_records: int = 4096) -> None:
+    """Replace the BatchNorm running statistics by exact averages over training records for the
+    final weights ("precise BN", Wu & Johnson 2021).
+
+    The running averages lag behind weights that still move at the end of training, and tokens are
+    computed in eval mode; without this, a short run tokenises with stale statistics. The codebooks
+    are untouched (quantisers stay in eval mode). Deterministic: the first ``max_records`` rows.
+    """
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average over the batches below
+    model.train()
+    model.lf.vq.eval()
+    model.hf.vq.eval()
+    n = min(len(x), max_records)
+    for i in range(0, n, batch_size):
+        with autocast(device, bf16):
+            model(_batch(x, np.arange(i, min(i + batch_size, n)), device))
+    for m in norms:
+        m.momentum = 0.1
+    model.eval()
 
 
 @torch.no_grad()
