@@ -108,7 +108,7 @@ def to_device(x: np.ndarray, normaliser: LeadNormaliser, device: torch.device, c
     """Normalise an (N, 12, L) array chunk by chunk into one float32 tensor on ``device``."""
     out = torch.empty((len(x), *x.shape[1:]), dtype=torch.float32, device=device)
     for start in range(0, len(x), chunk):
-        part = torch.from_numpy(np.ascontiguousarray(x[start : start + chunk], dtype=np.float32)).to(device)
+        part = torch.from_numpy(np.array(x[start : start + chunk], dtype=np.float32)).to(device)
         out[start : start + len(part)] = normaliser(part)
     return out
 
@@ -253,7 +253,7 @@ def predict_proba(
     model = model.to(device).eval()
     out = []
     for start in range(0, len(x), batch_size):
-        part = torch.from_numpy(np.ascontiguousarray(x[start : start + batch_size], dtype=np.float32)).to(device)
+        part = torch.from_numpy(np.array(x[start : start + batch_size], dtype=np.float32)).to(device)
         with _autocast(device, bf16):
             logits = model(normaliser(part))
         out.append(torch.softmax(logits.float(), dim=1))

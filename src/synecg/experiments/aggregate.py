@@ -185,6 +185,13 @@ def write_table(numeric: pd.DataFrame, display: pd.DataFrame, stem: str | Path, 
 
 # --- the paper's tables -------------------------------------------------------------------------
 
+def _baseline_first(column: pd.Series) -> pd.Series:
+    """Sort key putting the real-only rows before the settings compared with them."""
+    if column.name == "setting":
+        return column.map(lambda s: "" if s == "TrRTeR" else s)
+    return column
+
+
 def _own_real(summary: pd.DataFrame) -> pd.DataFrame:
     return summary[(summary["test_dataset"] == summary["dataset"])]
 
@@ -221,7 +228,9 @@ def study_tables(runs: pd.DataFrame, master_seed: int, resamples: int, level: fl
         ("augmentation", "TrRSTeR", "Augmentation (TrRSTeR: real + synthetic training, real test) against the real-only baseline"),
         ("transfer", TRANSFER, "Transfer learning (synthetic pre-training, fine-tuning on real data) against real-only"),
     ):
-        part = own[own["setting"].isin([setting, "TrRTeR"])]
+        runs_of = own[own["setting"] == setting]
+        reference = base.merge(runs_of[["dataset", "fraction"]].drop_duplicates(), on=["dataset", "fraction"])
+        part = pd.concat([reference, runs_of]).sort_values(["dataset", "fraction", "setting", "generator"], key=_baseline_first)
         numeric = _with_paired(part, paired[paired["setting"] == setting] if not paired.empty else paired)
         display = display_table(numeric, ("dataset", "setting", "generator", "fraction", "n_seeds"), main, primary)
         display[f"Δ {METRIC_TITLES[primary]} vs TrRTeR (paired, {pct} CI)"] = [
