@@ -52,13 +52,14 @@ def main() -> None:
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
     print(f"classifier on {name}, torch {torch.__version__}: train {len(yt)}, val {len(yv)}, test {len(ys)} of 12 x 1000, "
           f"{epochs} epochs, batch 32, bf16 autocast {'on' if device.type == 'cuda' else 'off (CPU)'}")
-    print(f"{'preset':<8} {'s/epoch':>8} {'train sig/s':>12} {'test sig/s':>11} {'peak GiB':>9} {'acc bf16':>9} {'acc fp32':>9} {'max|dp|':>8} {'n_test':>7}")
+    print(f"{'preset':<8} {'s/epoch':>8} {'fp32 s/ep':>9} {'train sig/s':>12} {'test sig/s':>11} {'peak GiB':>9} {'acc bf16':>9} {'acc fp32':>9} {'max|dp|':>8} {'n_test':>7}")
     for preset, (cfg, lr) in presets.items():
         if device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(device)
         train_cfg = TrainConfig(lr=lr, max_epochs=epochs, patience=epochs + 1, bf16=True)
         result = train_classifier(xt, yt, xv, yv, cfg, train_cfg, seed=0, device=device)  # includes the first-epoch warm-up
         per_epoch = result.seconds / epochs
+        fp32 = train_classifier(xt, yt, xv, yv, cfg, TrainConfig(lr=lr, max_epochs=epochs, patience=epochs + 1, bf16=False), seed=0, device=device)
         if device.type == "cuda":
             torch.cuda.synchronize(device)
         started = time.perf_counter()
@@ -70,7 +71,7 @@ def main() -> None:
         peak = torch.cuda.max_memory_allocated(device) / 2**30 if device.type == "cuda" else float("nan")
         m16, m32 = classification_metrics(ys, p16), classification_metrics(ys, p32)
         assert m16["n_test"] == len(ys), "test samples dropped"
-        print(f"{preset:<8} {per_epoch:>8.1f} {len(yt) / per_epoch:>12.0f} {test_rate:>11.0f} {peak:>9.2f} "
+        print(f"{preset:<8} {per_epoch:>8.1f} {fp32.seconds / epochs:>9.1f} {len(yt) / per_epoch:>12.0f} {test_rate:>11.0f} {peak:>9.2f} "
               f"{m16['accuracy']:>9.4f} {m32['accuracy']:>9.4f} {np.abs(p16 - p32).max():>8.4f} {m16['n_test']:>7}")
 
 

@@ -245,7 +245,10 @@ def study_tables(runs: pd.DataFrame, master_seed: int, resamples: int, level: fl
         cross, cross_display.rename(columns={"dataset": "trained on", "test_dataset": "tested on"}),
         "Cross-dataset: trained on merged real data, tested on one source dataset, beside the in-domain baseline.",
     )
-    paired_display = paired.loc[:, ["dataset", "setting", "generator", "fraction", "n_pairs"]].copy() if not paired.empty else pd.DataFrame()
+    paired_display = pd.DataFrame()
+    if not paired.empty:
+        paired_display = paired.loc[:, ["dataset", "setting", "generator", "fraction", "n_pairs"]].copy()
+        paired_display["fraction"] = (paired["fraction"] * 100).round().astype(int).astype(str) + " %"
     for metric in main:
         if not paired.empty:
             paired_display[f"Δ {METRIC_TITLES[metric]}"] = [_fmt_diff(r, metric) for r in paired.to_dict("records")]

@@ -23,7 +23,7 @@ def _save(fig: Figure, path: str | Path) -> None:
 
 
 def _panels(n: int, width: float = 4.5, height: float = 3.6) -> tuple[Figure, list]:
-    fig = Figure(figsize=(width * n, height))
+    fig = Figure(figsize=(width * n, height), layout="constrained")
     axes = fig.subplots(1, n, squeeze=False)[0]
     return fig, list(axes)
 
@@ -101,5 +101,5 @@ def plot_confusion_matrices(records: Mapping[str, Sequence[Mapping[str, Any]]], 
         ax.set_xlabel("predicted")
         ax.set_ylabel("true")
         fraction = runs[0]["fraction"] * 100 if runs else float("nan")
-        ax.set_title(f"{dataset}, real only, {fraction:.0f} %, {len(runs)} seeds", fontsize=9)
+        ax.set_title(f"{dataset}: real only, {fraction:.0f} % of real data, seeds: {len(runs)}", fontsize=9)
     _save(fig, path)
