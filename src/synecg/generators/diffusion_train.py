@@ -78,18 +78,21 @@ def train_diffusion(
     seed: int,
     runtime: Runtime | None = None,
     logger=None,
+    process_config: ProcessConfig | None = None,
 ) -> dict[str, Any]:
     """Train generator ``name`` on x_train (N, 12, L) mV, y_train (N,); return the model payload.
 
     Resumes from the newest checkpoint in ``checkpoint_dir`` written by the same settings (config
     fingerprint); on CPU a killed and resumed run ends with the weights of an uninterrupted one.
-    ``x_val`` only feeds the validation loss in the log.
+    ``x_val`` only feeds the validation loss in the log. ``process_config`` replaces the generator's
+    published noise process (studies and tests only; the workflow always uses the published one).
     """
     runtime = runtime or Runtime()
     device = runtime.device
     gen_spec = spec(name)
     net_cfg = gen_spec.network_config(settings.preset, settings.model)
-    process = DiffusionProcess(gen_spec.process)
+    process_config = process_config or gen_spec.process
+    process = DiffusionProcess(process_config)
     leads = list(gen_spec.modelled_leads)
     length = int(x_train.shape[-1])
 
@@ -129,7 +132,7 @@ def train_diffusion(
         return out
 
     fingerprint = config_fingerprint(
-        {"generator": name, "network": asdict(net_cfg), "process": asdict(gen_spec.process), "settings": _loop_free(settings),
+        {"generator": name, "network": asdict(net_cfg), "process": asdict(process_config), "settings": _loop_free(settings),
          "seed": seed, "n_train": len(y_all), "length": length}
     )
     loop = LoopConfig(settings.steps, settings.checkpoint_every, settings.log_every, settings.max_minutes)
@@ -146,7 +149,7 @@ def train_diffusion(
     return {
         "generator": name,
         "network_config": asdict(net_cfg),
-        "process": asdict(gen_spec.process),
+        "process": asdict(process_config),
         "settings": asdict(settings),
         "seed": seed,
         "signal_length": length,
