@@ -47,7 +47,7 @@ def test_diffusion_generators_train_sample_merge_and_plot_on_prepared_data(tmp_p
     overlay = tmp_path / "generators.yaml"
     overlay.write_text(yaml.safe_dump({"generators": {"enabled": GENERATORS}}))
     targets = [f"results/synthetic/{d}/{g}/bank.npy" for d in ("ptbxl", "chapman", "merged") for g in GENERATORS]
-    targets += [f"results/figures/banks/{d}/{g}.png" for d in ("ptbxl", "merged") for g in GENERATORS]
+    targets += [f"results/figures/banks/merged/{g}.png" for g in GENERATORS]
     run_snakemake(tmp_path, "--printshellcmds", *targets, configfiles=(TINY_CONFIG, overlay))  # a flag ends --configfile
 
     for g in GENERATORS:
@@ -62,10 +62,5 @@ def test_diffusion_generators_train_sample_merge_and_plot_on_prepared_data(tmp_p
         merged = load_bank(tmp_path / f"results/synthetic/merged/{g}")
         assert np.array_equal(merged.x, np.concatenate([ptbxl.x, chapman.x]))
     assert not (tmp_path / "results/generators/merged").exists()  # merged bank = concatenation by default
-
-    # Same config, new run folder: the banks are bit-identical (seeded end to end on CPU).
-    again = tmp_path / "again"
-    for i, dataset in enumerate(("ptbxl", "chapman")):
-        _write_dataset(again / "results" / "data" / dataset, seed=i)
-    run_snakemake(again, "--printshellcmds", "results/synthetic/ptbxl/sssd/bank.npy", configfiles=(TINY_CONFIG, overlay))
-    assert np.array_equal(load_bank(again / "results/synthetic/ptbxl/sssd").x, load_bank(tmp_path / "results/synthetic/ptbxl/sssd").x)
+    for g in GENERATORS:
+        assert (tmp_path / f"results/figures/banks/merged/{g}.png").stat().st_size > 10_000
