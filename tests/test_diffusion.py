@@ -89,7 +89,7 @@ def _data(n=24, length=64, seed=0):
 TINY_STEPS = dict(steps=7, batch_size=4, checkpoint_every=2, log_every=2, val_every=3, val_batches=1)
 
 
-@pytest.mark.parametrize("name", ["sssd", "diffwave"])
+@pytest.mark.parametrize("name", ["sssd", "diffwave", "timediffusion"])
 def test_killed_and_resumed_training_ends_with_the_uninterrupted_weights(name, tmp_path, monkeypatch):
     x, y = _data()
     settings = TrainSettings(preset="tiny", **TINY_STEPS)
@@ -128,9 +128,10 @@ def test_changed_settings_do_not_resume_from_old_checkpoints(tmp_path):
     assert any("starting at step 0" in m for m in logs)
 
 
-def test_sampler_reproduces_a_bank_bit_for_bit_from_the_same_seed(tmp_path):
+@pytest.mark.parametrize("name", ["sssd", "timediffusion"])
+def test_sampler_reproduces_a_bank_bit_for_bit_from_the_same_seed(name, tmp_path):
     x, y = _data()
-    payload = train_diffusion("sssd", TrainSettings(preset="tiny", steps=2, batch_size=4), x, y, None, None, tmp_path, seed=1)
+    payload = train_diffusion(name, TrainSettings(preset="tiny", steps=2, batch_size=4), x, y, None, None, tmp_path, seed=1)
     labels = np.array([0, 1, 2, 6, 6])
     a = sample_diffusion(payload, labels, seed=11, sampler="ddim", steps=4, batch_size=2)
     b = sample_diffusion(payload, labels, seed=11, sampler="ddim", steps=4, batch_size=2)

@@ -12,7 +12,7 @@ from synecg.data.store import SplitWriter, write_records
 from synecg.generators.bank import load_bank
 from conftest import TINY_CONFIG, run_snakemake
 
-GENERATORS = ["sssd", "diffwave"]
+GENERATORS = ["sssd", "diffwave", "timediffusion"]
 
 
 def _write_dataset(folder: Path, seed: int, per_class: int = 3, length: int = 1000) -> None:

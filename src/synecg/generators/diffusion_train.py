@@ -90,11 +90,11 @@ def train_diffusion(
     runtime = runtime or Runtime()
     device = runtime.device
     gen_spec = spec(name)
-    net_cfg = gen_spec.network_config(settings.preset, settings.model)
+    length = int(x_train.shape[-1])
+    net_cfg = gen_spec.network_config(settings.preset, settings.model, signal_length=length)
     process_config = process_config or gen_spec.process
     process = DiffusionProcess(process_config)
     leads = list(gen_spec.modelled_leads)
-    length = int(x_train.shape[-1])
 
     torch.manual_seed(derive_seed(seed, name, "init"))
     net = gen_spec.build(net_cfg).to(device)

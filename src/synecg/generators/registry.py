@@ -43,8 +43,12 @@ class GeneratorSpec:
     modelled_leads: tuple[int, ...]
     complete: Callable[[torch.Tensor], torch.Tensor]
 
-    def network_config(self, preset: str, overrides: dict[str, Any] | None = None):
-        """The preset's dataclass with ``overrides`` applied; unknown names raise, naming the field."""
+    def network_config(self, preset: str, overrides: dict[str, Any] | None = None, signal_length: int | None = None):
+        """The preset's dataclass with ``overrides`` applied; unknown names raise, naming the field.
+
+        A network whose config has a ``signal_length`` (Time-Diffusion pads to a multiple of its
+        down-sampling factor) gets the data's length.
+        """
         if preset not in self.presets:
             raise KeyError(f"generators.{self.name}.preset: unknown preset {preset!r} (have {sorted(self.presets)})")
         cfg = self.presets[preset]
@@ -56,7 +60,12 @@ class GeneratorSpec:
         for key, value in overrides.items():
             if isinstance(getattr(cfg, key), tuple):
                 overrides[key] = tuple(value)
-        return replace(cfg, **overrides)
+        if signal_length is not None and "signal_length" in known:
+            overrides["signal_length"] = int(signal_length)
+        cfg = replace(cfg, **overrides)
+        if hasattr(cfg, "validate"):
+            cfg.validate()
+        return cfg
 
     def build(self, network_config) -> torch.nn.Module:
         return self.network_cls(network_config)
