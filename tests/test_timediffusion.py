@@ -76,6 +76,22 @@ def test_network_equals_a_plain_diffusers_unet1d_on_the_zero_padded_input(name, 
     assert (changed - ours).abs().max() > 1e-3
 
 
+def test_bf16_autocast_forward_and_backward_run_and_stay_close_to_fp32():
+    """The GPU path in miniature: mixed bf16/fp32 tensors through padding, the conditioning concat,
+    depthwise resampling and fused attention, on CPU autocast."""
+    cfg = preset("tiny", signal_length=256, time_channels=4)
+    model = TimeDiffusionUNet(cfg, seed=5)
+    x, t, y = _inputs(cfg, batch=2)
+    with torch.no_grad():
+        full = model(x, t, y)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        half = model(x, t, y)
+    F.mse_loss(half.float(), x).backward()
+    assert half.shape == x.shape
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in model.parameters())
+    assert (half.float() - full).abs().max() < 0.05 * full.abs().max()
+
+
 def test_prediction_depends_on_the_class_label():
     cfg = preset("tiny")
     model = TimeDiffusionUNet(cfg, seed=2).eval()
