@@ -106,6 +106,11 @@ class SplitSlots:
         return rows
 
 
+    def discard(self) -> None:
+        """Remove the unfinished file (a failed run leaves nothing behind)."""
+        self._tmp.unlink(missing_ok=True)
+
+
 def write_slot(target: tuple[str, int, int, int], slot: int, signal_mv: np.ndarray) -> None:
     """Write one record (12, L) in mV into slot ``slot`` of a SplitSlots file."""
     path, header_len, row_bytes, capacity = target
