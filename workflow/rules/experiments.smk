@@ -51,7 +51,7 @@ def run_metrics(dataset, setting, generator, seeds, test_on=None):
     ]
 
 
-def prepared_files(dataset):
+def prepared_split_files(dataset):
     """The prepared splits of a dataset (synecg.data.store contract)."""
     return [
         f"{dataset_dir(dataset)}/{name}"
@@ -60,7 +60,7 @@ def prepared_files(dataset):
 
 
 def prepared_inputs(wildcards):
-    return prepared_files(wildcards.dataset)
+    return prepared_split_files(wildcards.dataset)
 
 
 def bank_inputs(wildcards):
