@@ -162,3 +162,16 @@ def test_banks_of_different_lengths_are_refused(tmp_path):
     write_fixture_bank(tmp_path / "b", {"SR": 3}, 100, 2, "b")
     with pytest.raises(ContractError, match="different signal lengths"):
         load_synthetic([tmp_path / "a", tmp_path / "b"], ["a", "b"], np.random.default_rng(0))
+
+
+def test_prepared_dataset_runs_never_train_on_test_record_ids(study):
+    real = load_real(study / "data" / "ptbxl", "ptbxl")
+    synthetic = load_synthetic([study / "bank" / "a"], ["a"], np.random.default_rng(0))
+    test_ids = set(real["test"].ids)
+    assert len(test_ids) == 21
+    for setting in ("TrRTeR", "TrRSTeR", TRANSFER):
+        for fraction in (0.2, 1.0):
+            data = assemble_run(setting, real, synthetic, fraction, real_rng=np.random.default_rng(1),
+                                synthetic_rng=np.random.default_rng(2), ratio_rng=np.random.default_rng(3))
+            assert not test_ids & (set(data.train_ids) | set(data.val_ids))
+            assert set(data.tests["real"].ids) == test_ids  # the whole real test split, nothing synthetic

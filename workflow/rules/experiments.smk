@@ -309,7 +309,6 @@ rule aggregate_experiments:
         master_seed=config["seed"],
         bootstrap=EXPERIMENTS["bootstrap"],
         primary_metric=EXPERIMENTS["primary_metric"],
-        tables_dir="results/tables",
     script:
         "../scripts/aggregate_experiments.py"
 
