@@ -11,7 +11,7 @@ from synecg.generators.timevqvae.config import PriorConfig, Stage2Config, Sampli
 from synecg.generators.timevqvae.sampling import decode_branch, guided_logits, n_masked_after, sample_tokens
 from synecg.generators.timevqvae.stage1 import VQVAE
 from synecg.generators.timevqvae.stage2 import Priors, mask_ratio, random_mask
-from synecg.generators.timevqvae.train import class_counts, sample, train_stage2
+from synecg.generators.timevqvae.train import train_stage2
 
 FS = 100.0
 
@@ -150,14 +150,6 @@ def test_class_conditioning_separates_two_token_vocabularies(tmp_path):
     for tok in (s_lf, s_hf):
         in_class = ((tok >= 4).long() == labels[:, None]).float().mean()
         assert in_class > 0.9
-
-
-def test_class_counts_uniform_and_train_prior():
-    y = np.array([1] * 80 + [2] * 20)
-    assert class_counts(y, 10).tolist() == [0, 10, 10, 0, 0, 0, 0]
-    assert class_counts(y, 10, "train").tolist() == [0, 16, 4, 0, 0, 0, 0]
-    with pytest.raises(ValueError, match="class_prior"):
-        class_counts(y, 10, "other")
 
 
 def test_resolve_applies_preset_then_overrides_and_rejects_unknown_keys():

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -223,32 +223,14 @@ def validation_loss(priors: Priors, val: dict[str, torch.Tensor], seed: int, dev
     return loss
 
 
-def class_counts(y_train: np.ndarray, per_class: int, class_prior: str = "uniform") -> np.ndarray:
-    """Samples to generate per class (length N_CLASSES); classes absent from training get none.
-
-    ``uniform``: ``per_class`` for every class seen in training (class-balanced, as the paper).
-    ``train``: the same total, shared in proportion to the training class frequencies (>= 1 each).
-    """
-    seen = np.bincount(y_train, minlength=N_CLASSES)
-    present = seen > 0
-    if class_prior == "uniform":
-        return np.where(present, per_class, 0).astype(np.int64)
-    if class_prior == "train":
-        total = per_class * int(present.sum())
-        counts = np.floor(total * seen / seen.sum()).astype(np.int64)
-        counts[present] = np.maximum(counts[present], 1)
-        return counts
-    raise ValueError(f"unknown bank.class_prior {class_prior!r}; expected 'uniform' or 'train'")
-
-
 @torch.no_grad()
-def sample(stage1: VQVAE, priors: Priors, counts: Sequence[int], cfg: SamplingConfig, generator: torch.Generator,
-           device: torch.device, batch_size: int = 1024, bf16: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """Generate ``counts[c]`` signals of each class c: (x float32 (N, C, L) in signal units, y (N,)).
+def sample(stage1: VQVAE, priors: Priors, y: np.ndarray, cfg: SamplingConfig, generator: torch.Generator,
+           device: torch.device, batch_size: int = 1024, bf16: bool = True) -> np.ndarray:
+    """One signal per class label in ``y`` (N,): x float32 (N, C, L) in signal units.
 
     Batches of ``batch_size`` draw from one generator in turn, so the bank depends on the batch size.
     """
-    y = np.repeat(np.arange(len(counts)), counts).astype(np.int64)
+    y = np.asarray(y, dtype=np.int64)
     parts = []
     for i in range(0, len(y), batch_size):
         labels = torch.from_numpy(y[i : i + batch_size]).to(device)
@@ -257,7 +239,7 @@ def sample(stage1: VQVAE, priors: Priors, counts: Sequence[int], cfg: SamplingCo
             x_lf, x_hf = stage1.decode(lf, hf)
         parts.append((x_lf + x_hf).float().cpu().numpy())
     x = np.concatenate(parts) if parts else np.zeros((0, stage1.channels, stage1.length), np.float32)
-    return x.astype(np.float32), y
+    return x.astype(np.float32)
 
 
 @torch.no_grad()
