@@ -187,3 +187,9 @@ def test_settings_at_one_fraction_and_seed_share_the_real_subset_and_initial_wei
                        ratio=0.5, ratio_rng=np.random.default_rng(0))
     assert list(base.train[0].ids) == list(aug.train[0].ids)
     assert train_seed(spec_real, 0.4, 3) == train_seed(spec_aug, 0.4, 3) != train_seed(spec_aug, 0.4, 4)
+
+
+def test_bank_too_small_for_a_validation_split_is_refused_by_name(tmp_path):
+    write_fixture_bank(tmp_path / "small", {"SR": 2, "AFIB": 2}, 50, 1, "small")
+    with pytest.raises(ContractError, match="val split empty.*at least 3"):
+        load_synthetic([tmp_path / "small"], ["small"], np.random.default_rng(0))
