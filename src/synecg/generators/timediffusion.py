@@ -37,6 +37,8 @@ from diffusers.models.embeddings import Timesteps
 from diffusers.models.unets import unet_1d_blocks as blocks1d
 from torch import Tensor, nn
 
+from synecg.constants import N_CLASSES, N_LEADS
+
 HEAD_CHANNELS = 32  # diffusers' 1D attention uses channels // 32 heads
 
 
@@ -44,8 +46,8 @@ HEAD_CHANNELS = 32  # diffusers' 1D attention uses channels // 32 heads
 class TimeDiffusionConfig:
     """Every size of the Time-Diffusion U-Net; presets below hold the authors' configurations."""
 
-    n_leads: int = 12  # input and output channels (leads, canonical order)
-    n_classes: int = 7  # rhythm classes (synecg.constants.CLASSES)
+    n_leads: int = N_LEADS  # input and output channels (leads, canonical order)
+    n_classes: int = N_CLASSES  # rhythm classes (synecg.constants.CLASSES)
     signal_length: int = 1000  # samples per record (100 Hz: 1000, 500 Hz: 5000)
     channels: tuple[int, ...] = (32, 64, 128)  # block_out_channels, one per resolution level
     attention_levels: int = 1  # the deepest levels whose down/up blocks carry self-attention
