@@ -186,7 +186,7 @@ def plot_ecg_paper_grid(path, real_x, real_y, fake_x, fake_y, fs: float, rng: np
     for r, c in enumerate(classes):
         for col, (x, y, name) in enumerate(((real_x, real_y, "real"), (fake_x, fake_y, "synthetic"))):
             i = int(rng.choice(np.flatnonzero(y == c)))
-            draw_ecg_paper(axes[r, col], np.asarray(x[i], dtype=np.float64), fs, f"{CLASSES[c]} - {name} #{i}")
+            draw_ecg_paper(axes[r, col], np.asarray(x[i], dtype=np.float64), fs, f"{CLASSES[c]} - {name}")
     _save(fig, path, dpi=110)
 
 
