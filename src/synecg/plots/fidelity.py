@@ -17,9 +17,9 @@ from synecg.plots.ecg_paper import draw_ecg_paper, paper_size_mm
 REAL_COLOUR, FAKE_COLOUR = "#1f77b4", "#d62728"
 
 
-def _save(fig: Figure, path: str | Path, dpi: int = 100) -> None:
+def _save(fig: Figure, path: str | Path, dpi: int = 100, tight: bool = True) -> None:
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
+        fig.savefig(tmp, dpi=dpi, bbox_inches="tight" if tight else None)
 
 
 def _classes(real_y: np.ndarray, fake_y: np.ndarray) -> list[int]:
@@ -55,8 +55,10 @@ def beats(x: np.ndarray, fs: float, before_s: float = 0.3, after_s: float = 0.5)
 def plot_waveforms(path, real_x, real_y, fake_x, fake_y, fs: float, rng: np.random.Generator, records_per_class: int = 40) -> None:
     """Per class (rows) and lead (columns): R-aligned median beat with its 25-75 % band, real vs synthetic."""
     classes = _classes(real_y, fake_y)
-    fig = Figure(figsize=(22, 1.6 * max(len(classes), 1) + 0.6), layout="constrained")
-    axes = fig.subplots(max(len(classes), 1), len(LEADS), squeeze=False, sharex=True)
+    # 84 panels: a fixed grid, not constrained layout (which costs seconds per panel).
+    fig = Figure(figsize=(22, 1.6 * max(len(classes), 1) + 0.8))
+    axes = fig.subplots(max(len(classes), 1), len(LEADS), squeeze=False)  # sharex across 84 axes is quadratic
+    fig.subplots_adjust(left=0.04, right=0.995, bottom=0.06, top=0.94, wspace=0.35, hspace=0.25)
     for r, c in enumerate(classes):
         for x, y, colour, name in ((real_x, real_y, REAL_COLOUR, "real"), (fake_x, fake_y, FAKE_COLOUR, "synthetic")):
             bt = beats(np.asarray(x[_pick(y, c, records_per_class, rng)]), fs)
@@ -73,10 +75,11 @@ def plot_waveforms(path, real_x, real_y, fake_x, fake_y, fs: float, rng: np.rand
         axes[0, lead].set_title(name, fontsize=9)
         axes[-1, lead].set_xlabel("s from R", fontsize=7)
     for ax in axes.flat:
+        ax.set_xlim(-0.3, 0.5)
         ax.tick_params(labelsize=6)
     if classes:
         axes[0, 0].legend(fontsize=6, loc="upper left")
-    _save(fig, path)
+    _save(fig, path, dpi=80, tight=False)
 
 
 def plot_spectra(path, real_x, fake_x, fs: float) -> None:
