@@ -199,3 +199,15 @@ def test_physiology_recovers_heart_rate_and_flags_flat_traces():
     assert cmp["hr_bpm_w1"] == 0.0 and cmp["fail_fraction"] == pytest.approx(1 / 3)
     slower = {**res, "hr_bpm": res["hr_bpm"] - 10}
     assert physiology.compare_measures(res, slower)["hr_bpm_w1"] == pytest.approx(10)
+
+
+def test_fid_matches_matrix_square_root_formula_of_pytorch_fid():
+    from scipy import linalg
+
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((500, 6)) @ rng.standard_normal((6, 6))
+    b = rng.standard_normal((400, 6)) @ rng.standard_normal((6, 6)) + 0.3
+    s1, s2 = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    d = a.mean(0) - b.mean(0)
+    expected = d @ d + np.trace(s1) + np.trace(s2) - 2 * np.trace(linalg.sqrtm(s1 @ s2).real)
+    assert distances.frechet_distance(a, b) == pytest.approx(expected, rel=1e-6)
