@@ -4,6 +4,8 @@
 # metrics.json per (dataset, generator) plus the real-vs-real reference, the table and the figures.
 
 FIDELITY = config["fidelity"]
+# What the scoring jobs depend on (figure settings excluded, so a figure change re-runs figures only).
+FIDELITY_METRICS = {k: v for k, v in FIDELITY.items() if k != "plots"}
 FIDELITY_DIR = "results/fidelity"
 FIDELITY_FIGURES = ("waveforms", "spectra", "correlation", "embedding", "physiology", "ecg_paper")
 
@@ -91,7 +93,8 @@ rule embed_real:
     threads: res("fidelity", "threads")
     params:
         data_dir=lambda w: dataset_dir(w.dataset),
-        fidelity=FIDELITY,
+        randconv=FIDELITY["randconv"],
+        physiology_max_per_class=FIDELITY["physiology_max_per_class"],
         seed=config["seed"],
         fs=config["sampling_rate"],
         device=config["compute"]["device"],
@@ -119,7 +122,8 @@ rule embed_bank:
     threads: res("fidelity", "threads")
     params:
         bank_dir=lambda w: bank_dir(w.dataset, w.generator),
-        fidelity=FIDELITY,
+        randconv=FIDELITY["randconv"],
+        physiology_max_per_class=FIDELITY["physiology_max_per_class"],
         seed=config["seed"],
         fs=config["sampling_rate"],
         device=config["compute"]["device"],
@@ -150,7 +154,7 @@ rule score_fidelity:
     params:
         data_dir=lambda w: dataset_dir(w.dataset),
         bank_dirs=lambda w: bank_dirs(w.dataset, w.generator),
-        fidelity=FIDELITY,
+        fidelity=FIDELITY_METRICS,
         seed=config["seed"],
         fs=config["sampling_rate"],
     script:
@@ -178,7 +182,7 @@ rule score_fidelity_reference:
     params:
         data_dir=lambda w: dataset_dir(w.dataset),
         bank_dirs=[],
-        fidelity=FIDELITY,
+        fidelity=FIDELITY_METRICS,
         seed=config["seed"],
         fs=config["sampling_rate"],
     script:
