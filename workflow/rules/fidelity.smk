@@ -7,7 +7,14 @@ FIDELITY = config["fidelity"]
 # What the scoring jobs depend on (figure settings excluded, so a figure change re-runs figures only).
 FIDELITY_METRICS = {k: v for k, v in FIDELITY.items() if k != "plots"}
 FIDELITY_DIR = "results/fidelity"
-FIDELITY_FIGURES = ("waveforms", "spectra", "correlation", "embedding", "physiology", "ecg_paper")
+FIDELITY_FIGURES = (
+    "waveforms",
+    "spectra",
+    "correlation",
+    "embedding",
+    "physiology",
+    "ecg_paper",
+)
 
 
 def fidelity_parts(generator):
@@ -59,11 +66,11 @@ rule train_fidelity_extractor:
         "results/benchmarks/train_fidelity_extractor/{dataset}.tsv"
     conda:
         "../../envs/torch.yaml"
+    threads: res("classifier", "threads")
     resources:
         mem_mb=res("classifier", "mem_mb"),
         runtime=res("classifier", "runtime"),
         gpu=res("classifier", "gpu"),
-    threads: res("classifier", "threads")
     params:
         data_dir=lambda w: dataset_dir(w.dataset),
         model=lambda w: model_settings(config, w.dataset),
@@ -86,11 +93,11 @@ rule embed_real:
         "results/benchmarks/embed_real/{dataset}.tsv"
     conda:
         "../../envs/eval.yaml"
+    threads: res("fidelity", "threads")
     resources:
         mem_mb=res("fidelity", "mem_mb"),
         runtime=res("fidelity", "runtime"),
         gpu=res("fidelity", "gpu"),
-    threads: res("fidelity", "threads")
     params:
         data_dir=lambda w: dataset_dir(w.dataset),
         randconv=FIDELITY["randconv"],
@@ -115,11 +122,11 @@ rule embed_bank:
         "results/benchmarks/embed_bank/{dataset}/{generator}.tsv"
     conda:
         "../../envs/eval.yaml"
+    threads: res("fidelity", "threads")
     resources:
         mem_mb=res("fidelity", "mem_mb"),
         runtime=res("fidelity", "runtime"),
         gpu=res("fidelity", "gpu"),
-    threads: res("fidelity", "threads")
     params:
         bank_dir=lambda w: bank_dir(w.dataset, w.generator),
         randconv=FIDELITY["randconv"],
@@ -146,11 +153,11 @@ rule score_fidelity:
         "results/benchmarks/score_fidelity/{dataset}/{generator}.tsv"
     conda:
         "../../envs/eval.yaml"
+    threads: res("fidelity", "threads")
     resources:
         mem_mb=res("fidelity", "mem_mb"),
         runtime=res("fidelity", "runtime"),
         gpu=res("fidelity", "gpu"),
-    threads: res("fidelity", "threads")
     params:
         data_dir=lambda w: dataset_dir(w.dataset),
         bank_dirs=lambda w: bank_dirs(w.dataset, w.generator),
@@ -174,11 +181,11 @@ rule score_fidelity_reference:
         "results/benchmarks/score_fidelity_reference/{dataset}.tsv"
     conda:
         "../../envs/eval.yaml"
+    threads: res("fidelity", "threads")
     resources:
         mem_mb=res("fidelity", "mem_mb"),
         runtime=res("fidelity", "runtime"),
         gpu=res("fidelity", "gpu"),
-    threads: res("fidelity", "threads")
     params:
         data_dir=lambda w: dataset_dir(w.dataset),
         bank_dirs=[],
@@ -207,11 +214,11 @@ rule tabulate_fidelity:
         "results/benchmarks/tabulate_fidelity/all.tsv"
     conda:
         "../../envs/eval.yaml"
+    threads: res("light", "threads")
     resources:
         mem_mb=res("light", "mem_mb"),
         runtime=res("light", "runtime"),
         gpu=res("light", "gpu"),
-    threads: res("light", "threads")
     script:
         "../scripts/tabulate_fidelity.py"
 
@@ -229,7 +236,11 @@ rule plot_fidelity:
                 caption=f"../report/fidelity_{name}.rst",
                 category="Fidelity",
                 subcategory="{dataset} / {generator}",
-                labels={"dataset": "{dataset}", "generator": "{generator}", "figure": name},
+                labels={
+                    "dataset": "{dataset}",
+                    "generator": "{generator}",
+                    "figure": name,
+                },
             )
             for name in FIDELITY_FIGURES
         },
@@ -239,11 +250,11 @@ rule plot_fidelity:
         "results/benchmarks/plot_fidelity/{dataset}/{generator}.tsv"
     conda:
         "../../envs/eval.yaml"
+    threads: res("fidelity", "threads")
     resources:
         mem_mb=res("fidelity", "mem_mb"),
         runtime=res("fidelity", "runtime"),
         gpu=res("fidelity", "gpu"),
-    threads: res("fidelity", "threads")
     params:
         data_dir=lambda w: dataset_dir(w.dataset),
         bank_dirs=lambda w: bank_dirs(w.dataset, w.generator),
