@@ -2,6 +2,7 @@
 # GPU smoke test and throughput of every model, in bf16 on CUDA. Each stage contributes one
 # benchmarks/gpu_<stage>.py script; this runs them all and prints their tables.
 # Usage (on a machine with a CUDA build of torch): bash benchmarks/gpu.sh
+# GPU_SCRIPT_TIMEOUT=150 bounds each script (seconds), so one slow model cannot eat a short GPU lease.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONPATH="$PWD/src${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
@@ -9,6 +10,10 @@ python -c "import torch; assert torch.cuda.is_available(), 'no CUDA device'; pri
 status=0
 for script in benchmarks/gpu_*.py; do
   echo "== $script"
-  python "$script" || { echo "FAILED: $script"; status=1; }
+  if [ -n "${GPU_SCRIPT_TIMEOUT:-}" ]; then
+    timeout "$GPU_SCRIPT_TIMEOUT" python "$script" || { echo "FAILED (or timed out): $script"; status=1; }
+  else
+    python "$script" || { echo "FAILED: $script"; status=1; }
+  fi
 done
 exit $status
