@@ -17,6 +17,14 @@ FIDELITY_FIGURES = (
 )
 
 
+def fidelity_prepared(wildcards):
+    """What the fidelity stage reads of a prepared dataset: never the test split."""
+    return [
+        f"{dataset_dir(wildcards.dataset)}/{name}"
+        for name in ("records.csv", "train.npy", "val.npy")
+    ]
+
+
 def fidelity_parts(generator):
     """Generators whose cached features make up {generator}: itself, or every enabled one for `all`."""
     return GENERATORS if generator == "all" else [generator]
@@ -56,7 +64,7 @@ def fidelity_targets():
 
 rule train_fidelity_extractor:
     input:
-        prepared=lambda w: prepared_files(w.dataset),
+        prepared=fidelity_prepared,
     output:
         model=f"{FIDELITY_DIR}/{{dataset}}/extractor.pt",
         info=f"{FIDELITY_DIR}/{{dataset}}/extractor.json",
@@ -83,7 +91,7 @@ rule train_fidelity_extractor:
 
 rule embed_real:
     input:
-        prepared=lambda w: prepared_files(w.dataset),
+        prepared=fidelity_prepared,
         model=f"{FIDELITY_DIR}/{{dataset}}/extractor.pt",
     output:
         f"{FIDELITY_DIR}/{{dataset}}/real_features.npz",
@@ -140,7 +148,7 @@ rule embed_bank:
 
 rule score_fidelity:
     input:
-        prepared=lambda w: prepared_files(w.dataset),
+        prepared=fidelity_prepared,
         real=f"{FIDELITY_DIR}/{{dataset}}/real_features.npz",
         extractor=f"{FIDELITY_DIR}/{{dataset}}/extractor.json",
         bank=fidelity_bank_files,
@@ -170,7 +178,7 @@ rule score_fidelity:
 
 rule score_fidelity_reference:
     input:
-        prepared=lambda w: prepared_files(w.dataset),
+        prepared=fidelity_prepared,
         real=f"{FIDELITY_DIR}/{{dataset}}/real_features.npz",
         extractor=f"{FIDELITY_DIR}/{{dataset}}/extractor.json",
     output:
@@ -225,7 +233,7 @@ rule tabulate_fidelity:
 
 rule plot_fidelity:
     input:
-        prepared=lambda w: prepared_files(w.dataset),
+        prepared=fidelity_prepared,
         real=f"{FIDELITY_DIR}/{{dataset}}/real_features.npz",
         bank=fidelity_bank_files,
         features=fidelity_bank_features,
