@@ -44,6 +44,8 @@ def main() -> None:
     ap.add_argument("--train", type=int, default=17_000)
     ap.add_argument("--config", default="config/paper.yaml")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--knn-queries", type=int, default=0,
+                    help="also time the full-size nearest-neighbour passes: this many query rows against the full --train rows")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     section = yaml.safe_load(Path(args.config).read_text())["fidelity"]
@@ -79,6 +81,20 @@ def main() -> None:
         fake_predicted=fake["predicted"], real_physiology=physiology_of(train), fake_physiology=physiology_of(fake),
         fs=100, cfg=cfg, seed=0, name="bench",
     ))
+    if args.knn_queries:
+        from synecg.fidelity.distances import knn_distances
+
+        q = args.knn_queries
+        dims = {"features (768)": 768, "raw / 4 (3000)": 3000}
+        for label, dim in dims.items():
+            ref = rng.standard_normal((args.train, dim)).astype(np.float32)
+            query = rng.standard_normal((q, dim)).astype(np.float32)
+            t = time.perf_counter()
+            knn_distances(query, ref, k=5, chunk=1024)
+            sec = time.perf_counter() - t
+            rows.append((f"kNN {q} x {args.train} {label}", sec, peak_rss_mb()))
+            rows.append((f"  -> scaled to {args.bank} queries", sec * args.bank / q, float("nan")))
+            del ref, query
     inputs_mb = (x_train.nbytes + x_val.nbytes + x_bank.nbytes) / 2**20
     print(f"fidelity stage, bank {n_bank} vs train {n_train} (val {n_val}), 12 x 1000, {args.threads} threads, config {args.config}")
     print(f"signal arrays held in RAM: {inputs_mb:.0f} MB; a full bank x train float64 distance matrix would be {n_bank * n_train * 8 / 2**20:.0f} MB")
