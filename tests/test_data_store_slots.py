@@ -47,3 +47,21 @@ def test_wrong_row_shape_or_slot_is_refused(tmp_path):
         write_slot(slots.target, 0, np.zeros((12, 8)))
     with pytest.raises(ContractError):
         write_slot(slots.target, 2, np.zeros((12, 7)))
+
+
+def test_rewriting_a_split_in_one_process_never_touches_the_previous_file(tmp_path):
+    from synecg.data import store
+
+    first = SplitSlots(tmp_path / "train.npy", 2, 7)
+    for slot in range(2):
+        write_slot(first.target, slot, np.full((12, 7), 1.0))
+    first.close([True, True])
+    kept = tmp_path / "kept.npy"
+    (tmp_path / "train.npy").rename(kept)
+    second = SplitSlots(tmp_path / "train.npy", 2, 7)
+    for slot in range(2):
+        write_slot(second.target, slot, np.full((12, 7), 2.0))
+    second.close([True, False])
+    assert (np.load(kept) == 1.0).all() and np.load(tmp_path / "train.npy").shape == (1, 12, 7)
+    assert (np.load(tmp_path / "train.npy") == 2.0).all()
+    assert not store._SLOT_FILES  # descriptors released on close
