@@ -65,6 +65,50 @@ class SplitWriter:
         os.replace(self._tmp, self.path)
 
 
+class SplitAppender:
+    """Append (12, L) rows to a split array whose final length is known only at the end.
+
+    Space for ``capacity`` rows is mapped up front; ``close()`` keeps the rows appended so far,
+    rewrites the .npy header in place for that many rows (same header length, so the data stay
+    aligned), truncates the file and renames it onto its final name. Memory stays flat: rows go
+    straight to disk. Used where records can still fail while being read (quarantined).
+    """
+
+    def __init__(self, path: str | Path, capacity: int, n_samples: int):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._tmp = self.path.with_name(f".{self.path.stem}.partial.npy")
+        self.n_samples = n_samples
+        self.capacity = capacity
+        self.rows = 0
+        self._array = open_memmap(self._tmp, mode="w+", dtype=np.float32, shape=(max(capacity, 1), N_LEADS, n_samples))
+
+    def append(self, signal_mv: np.ndarray) -> int:
+        """Store one record (12, L) in mV as the next row; returns its row index."""
+        if self.rows >= self.capacity:
+            raise ContractError(self.path, f"more than the {self.capacity} rows planned")
+        self._array[self.rows] = signal_mv
+        self.rows += 1
+        return self.rows - 1
+
+    def close(self) -> None:
+        self._array.flush()
+        offset = self._array.offset
+        del self._array
+        header = {"descr": "<f4", "fortran_order": False, "shape": (self.rows, N_LEADS, self.n_samples)}
+        text = repr(header).encode("latin1")
+        prefix_len = len(np.lib.format.magic(1, 0)) + 2  # magic string + uint16 header length (v1.0)
+        space = offset - prefix_len - 1  # header text + padding, then a newline
+        if offset >= 65536 + prefix_len or len(text) > space:
+            raise ContractError(self.path, f"cannot rewrite a .npy header of {offset} bytes in place")
+        with open(self._tmp, "r+b") as fh:
+            fh.seek(0)
+            fh.write(np.lib.format.magic(1, 0) + int(offset - prefix_len).to_bytes(2, "little"))
+            fh.write(text + b" " * (space - len(text)) + b"\n")
+            fh.truncate(offset + self.rows * N_LEADS * self.n_samples * 4)
+        os.replace(self._tmp, self.path)
+
+
 def write_records(path: str | Path, records: pd.DataFrame) -> None:
     """Validate and write ``records.csv`` (atomically)."""
     from synecg.io import atomic_path

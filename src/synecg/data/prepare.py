@@ -1,0 +1,180 @@
+"""Raw dataset -> the prepared-data contract (synecg.data.store): records.csv, {split}.npy, summary.csv.
+
+Steps: catalogue every record found (readers ptbxl / chapman: labels, splits, data problems
+visible without samples) -> check no patient sits in two splits -> read the candidates over a
+process pool in catalogue order, each into its split's array as it arrives (memory flat) ->
+record every outcome (kept / excluded / quarantined, with reasons) -> check the counts
+reconcile: kept + excluded + quarantined = records found.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+from collections import Counter
+from functools import partial
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+import pandas as pd
+
+from synecg.constants import SPLITS
+from synecg.data import chapman, ptbxl
+from synecg.data.catalog import group_ids
+from synecg.data.signals import SignalSpec, try_prepare_signal
+from synecg.data.splits import check_patients_disjoint, stratified_group_split
+from synecg.data.store import SplitAppender, SplitWriter, class_summary, kept_rows, load_split, read_records, write_records
+from synecg.errors import DatasetError
+from synecg.io import atomic_path
+from synecg.seeding import numpy_rng
+
+SOURCE_RATE = {"chapman": 500}  # PTB-XL ships both rates: the prepared rate's files are read
+_LOG = logging.getLogger("synecg")
+
+
+def signal_spec(dataset: str, sampling_rate: int, seconds: float, prepare_cfg: dict[str, Any]) -> SignalSpec:
+    """What the records of ``dataset`` must look like and what they become, from the config."""
+    filt = prepare_cfg.get("filter", {})
+    band = (float(filt["highpass_hz"]), float(filt["lowpass_hz"])) if filt.get("enabled", False) else None
+    return SignalSpec(
+        source_fs=SOURCE_RATE.get(dataset, sampling_rate),
+        target_fs=sampling_rate,
+        seconds=seconds,
+        all_zero_leads=prepare_cfg.get("all_zero_leads", "quarantine"),
+        filter_band_hz=band,
+        filter_order=int(filt.get("order", 2)),
+    )
+
+
+def build_catalog(dataset: str, root: str | Path, spec: SignalSpec, prepare_cfg: dict[str, Any], seed: int) -> pd.DataFrame:
+    """The catalogue of one source dataset; candidates carry their split."""
+    multi = prepare_cfg.get("multi_rhythm", "drop")
+    if dataset == "ptbxl":
+        return ptbxl.catalog(root, spec.source_fs, multi)
+    if dataset == "chapman":
+        frame = chapman.catalog(root, multi)
+        candidates = frame["status"] == "candidate"
+        fractions = prepare_cfg.get("split_fractions", {"train": 0.8, "val": 0.1, "test": 0.1})
+        splits = stratified_group_split(frame.loc[candidates, "label"], group_ids(frame[candidates]), fractions,
+                                        numpy_rng(seed, "split", dataset))
+        frame.loc[candidates, "split"] = splits.to_numpy()
+        return frame
+    raise ValueError(f"no reader for dataset {dataset!r}; expected ptbxl or chapman")
+
+
+def _read_all(paths: list[str], spec: SignalSpec, threads: int) -> Iterator[tuple[np.ndarray | None, str]]:
+    """try_prepare_signal over ``paths`` in order, spread over ``threads`` processes."""
+    work = partial(try_prepare_signal, spec=spec)
+    if threads <= 1 or len(paths) < 2 * threads:
+        yield from map(work, paths)
+        return
+    chunk = max(1, min(64, len(paths) // (threads * 8)))
+    with multiprocessing.get_context("fork").Pool(threads) as pool:
+        yield from pool.imap(work, paths, chunksize=chunk)
+
+
+def read_candidates(frame: pd.DataFrame, spec: SignalSpec, out_dir: str | Path, threads: int = 1,
+                    log: logging.Logger = _LOG) -> pd.DataFrame:
+    """Read every candidate into its split array; candidates become kept or quarantined."""
+    out_dir = Path(out_dir)
+    frame = frame.copy()
+    candidates = frame.index[frame["status"] == "candidate"]
+    writers = {
+        split: SplitAppender(out_dir / f"{split}.npy", int((frame.loc[candidates, "split"] == split).sum()), spec.n_target)
+        for split in SPLITS
+    }
+    paths = frame.loc[candidates, "source_path"].tolist()
+    for done, (i, (signal, reason)) in enumerate(zip(candidates, _read_all(paths, spec, threads)), start=1):
+        if signal is None:
+            frame.loc[i, ["status", "reason", "split"]] = ["quarantined", reason, ""]
+        else:
+            writers[frame.at[i, "split"]].append(signal)
+            frame.at[i, "status"] = "kept"
+        if done % 5000 == 0:
+            log.info("read %d / %d records", done, len(paths))
+    for writer in writers.values():
+        writer.close()
+    return frame
+
+
+def reconcile(records: pd.DataFrame, found: int, path: str | Path, log: logging.Logger = _LOG) -> None:
+    """Log the outcome counts and the reasons; DatasetError unless kept + excluded + quarantined = found."""
+    counts = records["status"].value_counts().reindex(["kept", "excluded", "quarantined"], fill_value=0)
+    log.info("records found %d: kept %d, excluded %d, quarantined %d", found, *counts.tolist())
+    for status in ("excluded", "quarantined"):
+        reasons = Counter(_reason_kind(r) for r in records.loc[records["status"] == status, "reason"])
+        for reason, n in reasons.most_common():
+            log.info("  %s %5d  %s", status, n, reason)
+    if int(counts.sum()) != found or len(records) != found:
+        raise DatasetError(path, f"counts do not reconcile: {counts.to_dict()} vs {found} records found")
+
+
+def _reason_kind(reason: str) -> str:
+    """A reason without its record-specific details (for counting)."""
+    for cut in (" (", ": header says", " first at"):
+        if cut in reason:
+            reason = reason.split(cut)[0]
+    return reason
+
+
+def prepare_dataset(dataset: str, root: str | Path, out_dir: str | Path, sampling_rate: int, seconds: float,
+                    prepare_cfg: dict[str, Any], seed: int, threads: int = 1, log: logging.Logger = _LOG) -> pd.DataFrame:
+    """Prepare one source dataset into ``out_dir`` (records.csv, train/val/test.npy, summary.csv)."""
+    out_dir = Path(out_dir)
+    root = Path(root)
+    if not root.is_dir():
+        raise DatasetError(root, f"raw {dataset} folder not found")
+    spec = signal_spec(dataset, sampling_rate, seconds, prepare_cfg)
+    log.info("preparing %s from %s: %g Hz -> %d Hz, %d threads", dataset, root, spec.source_fs, spec.target_fs, threads)
+    frame = build_catalog(dataset, root, spec, prepare_cfg, seed)
+    found = len(frame)
+    candidates = frame[frame["status"] == "candidate"].assign(status="kept")
+    if candidates.empty:
+        raise DatasetError(root, f"no usable {dataset} records among {found} found")
+    check_patients_disjoint(candidates, root)
+    records = read_candidates(frame, spec, out_dir, threads, log)
+    check_patients_disjoint(records, out_dir / "records.csv")
+    reconcile(records, found, out_dir / "records.csv", log)
+    write_records(out_dir / "records.csv", records)
+    write_summary(out_dir / "summary.csv", records)
+    return records
+
+
+def write_summary(path: str | Path, records: pd.DataFrame) -> None:
+    with atomic_path(path) as tmp:
+        class_summary(records).to_csv(tmp)
+
+
+def merge_datasets(parts: dict[str, str | Path], out_dir: str | Path, log: logging.Logger = _LOG) -> pd.DataFrame:
+    """Join prepared datasets per split (rows of the first, then the second ...), ids prefixed
+    ``<dataset>:``, so that the merged records.csv and arrays follow the same contract."""
+    out_dir = Path(out_dir)
+    tables = []
+    for name, folder in parts.items():
+        records = read_records(Path(folder) / "records.csv")
+        for column in ("record_id", "patient_id"):
+            has = records[column].astype(str).str.len() > 0
+            records[column] = records[column].astype(str).where(~has, f"{name}:" + records[column].astype(str))
+        tables.append(records)
+    merged = pd.concat(tables, ignore_index=True)
+    check_patients_disjoint(merged, out_dir / "records.csv")
+    for split in SPLITS:
+        arrays = [load_split(folder, split)[0] for folder in parts.values()]
+        lengths = {a.shape[2] for a in arrays}
+        if len(lengths) != 1:
+            raise DatasetError(out_dir, f"{split} arrays differ in length {sorted(lengths)}: prepared at different rates?")
+        writer = SplitWriter(out_dir / f"{split}.npy", sum(len(a) for a in arrays), lengths.pop())
+        row = 0
+        for array in arrays:
+            for start in range(0, len(array), 1024):
+                block = np.asarray(array[start : start + 1024])
+                for k in range(len(block)):
+                    writer.write(row, block[k])
+                    row += 1
+        writer.close()
+        log.info("merged %s: %d records", split, row)
+    assert all(len(kept_rows(merged, s)) == np.load(out_dir / f"{s}.npy", mmap_mode="r").shape[0] for s in SPLITS)
+    write_records(out_dir / "records.csv", merged)
+    write_summary(out_dir / "summary.csv", merged)
+    return merged

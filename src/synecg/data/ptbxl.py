@@ -1,0 +1,105 @@
+"""PTB-XL v1.0.3: the record catalogue from ``ptbxl_database.csv`` and ``scp_statements.csv``.
+
+Labels come from the rhythm statements (``rhythm == 1`` in ``scp_statements.csv``) among the
+record's ``scp_codes`` (likelihoods ignored). Splits: ``strat_fold`` 1-8 train, 9 val, 10 test
+(the folds keep each patient in one fold). 100 Hz reads ``filename_lr`` (records100/), 500 Hz
+reads ``filename_hr`` (records500/).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from synecg.data.catalog import CATALOG_COLUMNS, catalog_row, mark_duplicates
+from synecg.data.labels import PTBXL_CODE_TO_CLASS, parse_scp_codes, resolve_rhythm
+from synecg.errors import DatasetError
+
+REQUIRED_COLUMNS = ("ecg_id", "patient_id", "scp_codes", "strat_fold", "filename_lr", "filename_hr")
+FOLD_SPLIT = {**{f: "train" for f in range(1, 9)}, 9: "val", 10: "test"}
+RATE_FOLDERS = {100: ("filename_lr", "records100"), 500: ("filename_hr", "records500")}
+
+
+def rhythm_codes(root: Path) -> set[str]:
+    """SCP codes marked as rhythm statements in ``scp_statements.csv``."""
+    path = root / "scp_statements.csv"
+    if not path.is_file():
+        raise DatasetError(path, "PTB-XL statement table not found")
+    table = pd.read_csv(path, index_col=0)
+    if "rhythm" not in table.columns:
+        raise DatasetError(path, "no 'rhythm' column")
+    return {str(code) for code in table.index[table["rhythm"] == 1]}
+
+
+def read_database(root: Path) -> pd.DataFrame:
+    path = root / "ptbxl_database.csv"
+    if not path.is_file():
+        raise DatasetError(path, "PTB-XL metadata table not found")
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
+    if missing:
+        raise DatasetError(path, f"missing columns {missing}")
+    if table.empty:
+        raise DatasetError(path, "no records listed")
+    return table
+
+
+def _clean_id(text: str) -> str:
+    """'20372.0' -> '20372' (PTB-XL stores ids as floats); other text unchanged."""
+    try:
+        value = float(text)
+    except ValueError:
+        return text.strip()
+    return str(int(value)) if value.is_integer() else text.strip()
+
+
+def catalog(root: str | Path, source_fs: int, multi_rhythm: str | list[str]) -> pd.DataFrame:
+    """Every PTB-XL record found (table rows and record files), with label, split and status.
+
+    status is ``candidate`` (to be read), ``excluded`` (by the label rule) or ``quarantined``
+    (a data problem: row without files, file without row, duplicate id, bad scp_codes or fold).
+    """
+    root = Path(root)
+    if source_fs not in RATE_FOLDERS:
+        raise ValueError(f"PTB-XL ships 100 and 500 Hz records, not {source_fs} Hz")
+    column, folder = RATE_FOLDERS[source_fs]
+    rhythms = rhythm_codes(root)
+    table = read_database(root)
+    rows = []
+    listed = set()
+    for rec in table.itertuples(index=False):
+        record_id, patient_id = _clean_id(rec.ecg_id), _clean_id(rec.patient_id)
+        rel = rec._asdict()[column].strip()
+        listed.add(os.path.normpath(rel))
+        header = root / f"{rel}.hea"
+        base = dict(record_id=record_id, patient_id=patient_id, source_path=str(header))
+        try:
+            codes = parse_scp_codes(rec.scp_codes)
+        except (ValueError, SyntaxError):
+            rows.append(catalog_row(**base, raw_labels=rec.scp_codes, status="quarantined",
+                                    reason=f"unreadable scp_codes {rec.scp_codes!r}"))
+            continue
+        raw = ";".join(sorted(codes))
+        if not header.is_file():
+            rows.append(catalog_row(**base, raw_labels=raw, status="quarantined",
+                                    reason=f"table row without record files ({rel}.hea not found)"))
+            continue
+        try:
+            split = FOLD_SPLIT[int(float(rec.strat_fold))]
+        except (ValueError, KeyError):
+            rows.append(catalog_row(**base, raw_labels=raw, status="quarantined",
+                                    reason=f"strat_fold {rec.strat_fold!r} is not 1-10"))
+            continue
+        decision = resolve_rhythm([c for c in codes if c in rhythms], PTBXL_CODE_TO_CLASS, multi_rhythm)
+        rows.append(catalog_row(**base, raw_labels=raw, label=decision.label, split=split if decision.ok else "",
+                                status="candidate" if decision.ok else "excluded", reason=decision.reason))
+    for header in sorted((root / folder).rglob("*.hea")) if (root / folder).is_dir() else []:
+        rel = os.path.normpath(str(header.relative_to(root).with_suffix("")))
+        if rel not in listed:
+            rows.append(catalog_row(record_id=header.stem.split("_")[0].lstrip("0") or "0", patient_id="",
+                                    source_path=str(header), status="quarantined",
+                                    reason="record file without a row in ptbxl_database.csv"))
+    frame = pd.DataFrame(rows, columns=list(CATALOG_COLUMNS))
+    return mark_duplicates(frame)
