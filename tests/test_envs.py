@@ -198,55 +198,142 @@ def module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def direct_imports(path: Path) -> tuple[set[str], set[str]]:
-    """(synecg modules, third-party top-level names) imported anywhere in one file, not guarded."""
-    tree = ast.parse(path.read_text(), filename=str(path))
-    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
-    package = module_name(path).split(".") if path.is_relative_to(SRC) else []
-    if path.name != "__init__.py":
-        package = package[:-1]
-    internal, external = set(), set()
-    for node in ast.walk(tree):
+MODULE = "<module>"  # the unit of a module's top-level code, run when it is imported
+
+
+class ImportGraph:
+    """Which third-party modules a rule script really needs, following synecg symbol by symbol.
+
+    A unit is a module's top-level code or one of its top-level functions or classes. Importing a
+    module runs its top-level code (and its packages' __init__); a function's own imports count
+    only when something reachable refers to that function. So a lazy ``import torch`` inside a
+    library function counts for the scripts that call it, and not for those that merely import its
+    module. Imports guarded by ``except ImportError`` or ``if TYPE_CHECKING`` are optional.
+    """
+
+    def __init__(self):
+        self.third_party: dict[str, str] = {}
+        self.seen: set[tuple[Path, str]] = set()
+        self.parsed: dict[Path, tuple[ast.Module, dict]] = {}
+
+    def parse(self, path: Path):
+        if path not in self.parsed:
+            tree = ast.parse(path.read_text(), filename=str(path))
+            self.parsed[path] = tree, {c: n for n in ast.walk(tree) for c in ast.iter_child_nodes(n)}
+        return self.parsed[path]
+
+    def package_of(self, path: Path) -> list[str]:
+        if not path.is_relative_to(SRC):
+            return []
+        parts = module_name(path).split(".")
+        return parts if path.name == "__init__.py" else parts[:-1]
+
+    def imported_names(self, node, path: Path) -> dict[str, tuple[str, str | None]]:
+        """Local name -> (module, symbol or None) for one import statement; records third-party ones."""
+        names = {}
         if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:  # relative import inside synecg
+            for alias in node.names:
+                top = alias.name.split(".")[0]
+                if top == "synecg":
+                    names[alias.asname or top] = (alias.name if alias.asname else "synecg", None)
+                    self.need_module(alias.name)
+                else:
+                    self.third(top, path)
+        else:
+            if node.level:
+                package = self.package_of(path)
                 base = ".".join(package[: len(package) - node.level + 1] + ([node.module] if node.module else []))
             else:
-                base = node.module
-            names = [base] + [f"{base}.{alias.name}" for alias in node.names]
+                base = node.module or ""
+            top = base.split(".")[0]
+            if top != "synecg":
+                self.third(top, path)
+                return names
+            self.need_module(base)
+            for alias in node.names:
+                sub = f"{base}.{alias.name}"
+                if module_file(sub) and not self.defines(base, alias.name):
+                    names[alias.asname or alias.name] = (sub, None)
+                    self.need_module(sub)
+                else:
+                    names[alias.asname or alias.name] = (base, alias.name)
+        return names
+
+    def defines(self, module: str, name: str) -> bool:
+        path = module_file(module)
+        if path is None:
+            return False
+        tree, _ = self.parse(path)
+        return any(getattr(n, "name", None) == name for n in tree.body)
+
+    def third(self, top: str, path: Path) -> None:
+        if top and top not in sys.stdlib_module_names and top != "__future__":
+            where = str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
+            self.third_party.setdefault(top, where)
+
+    def need_module(self, module: str) -> None:
+        parts = module.split(".")
+        for i in range(1, len(parts) + 1):
+            path = module_file(".".join(parts[:i]))
+            if path:
+                self.visit(path, MODULE)
+
+    def need_symbol(self, module: str, symbol: str | None) -> None:
+        path = module_file(module)
+        if path is None:
+            return
+        self.need_module(module)
+        if symbol is not None:
+            self.visit(path, symbol)
+
+    def visit(self, path: Path, unit: str) -> None:
+        if (path, unit) in self.seen:
+            return
+        self.seen.add((path, unit))
+        tree, parents = self.parse(path)
+        top_level = {getattr(n, "name", None): n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+        if unit == MODULE:
+            bodies = [n for n in tree.body if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+            # decorators and base classes run at import time too
+            for n in top_level.values():
+                bodies += n.decorator_list + getattr(n, "bases", [])
+        elif unit in top_level:
+            bodies = [top_level[unit]]
         else:
-            continue
-        if guarded(node, parents):
-            continue
-        for name in names:
-            top = name.split(".")[0]
-            if top == "synecg":
-                if module_file(name):
-                    internal.add(name)
-            elif top not in sys.stdlib_module_names and top != "__future__":
-                external.add(top)
-    return internal, external
+            return  # a constant or re-exported name: its module's top-level code covers it
+        # the module's own imports: name -> (module, symbol)
+        table = {}
+        for n in tree.body:
+            if isinstance(n, (ast.Import, ast.ImportFrom)) and not guarded(n, parents):
+                table.update(self.imported_names(n, path))
+        module = module_name(path) if path.is_relative_to(SRC) else None
+        for body in bodies:
+            for node in ast.walk(body):
+                if isinstance(node, (ast.Import, ast.ImportFrom)) and not guarded(node, parents):
+                    table.update(self.imported_names(node, path))
+        for body in bodies:
+            for node in ast.walk(body):
+                if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in table:
+                    target, symbol = table[node.value.id]
+                    self.need_symbol(target, node.attr if symbol is None else symbol)
+                elif isinstance(node, ast.Name):
+                    if node.id in table:
+                        self.need_symbol(*table[node.id])
+                    elif node.id in top_level and node.id != unit:
+                        self.visit(path, node.id)
+        if module is not None and unit != MODULE:
+            self.visit(path, MODULE)
 
 
 def third_party_imports(script: Path) -> dict[str, str]:
-    """Top-level third-party module -> the file that imports it, following synecg imports."""
-    found: dict[str, str] = {}
-    seen: set[Path] = set()
-    todo = [script]
-    while todo:
-        path = todo.pop()
-        if path in seen:
-            continue
-        seen.add(path)
-        internal, external = direct_imports(path)
-        for top in external:
-            found.setdefault(top, str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path))
-        for module in internal:
-            # importing synecg.a.b runs synecg/__init__ and synecg/a/__init__ too
-            parts = module.split(".")
-            todo.extend(f for i in range(1, len(parts) + 1) if (f := module_file(".".join(parts[:i]))))
-    return found
+    """Top-level third-party module -> the file that imports it, for everything ``script`` runs."""
+    graph = ImportGraph()
+    tree, _ = graph.parse(script)
+    graph.visit(script, MODULE)
+    for node in tree.body:  # a script runs all its code: its functions count too
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            graph.visit(script, node.name)
+    return graph.third_party
 
 
 def distribution_of(module: str) -> str:
@@ -260,6 +347,15 @@ def test_import_follower_sees_through_synecg_modules(tmp_path):
     script.write_text("import numpy\nfrom synecg.generators.bank import write_bank\ntry:\n    import nothere\nexcept ImportError:\n    pass\n")
     found = third_party_imports(script)
     assert "numpy" in found and "nothere" not in found and "pandas" in found  # pandas comes from bank.py
+
+
+def test_lazy_library_imports_count_only_for_scripts_that_call_them(tmp_path):
+    calls = tmp_path / "calls.py"
+    calls.write_text("from synecg import seeding\ng = seeding.torch_generator(1, 'x')\n")
+    skips = tmp_path / "skips.py"
+    skips.write_text("from synecg.seeding import numpy_rng\nrng = numpy_rng(1, 'x')\n")
+    assert third_party_imports(calls)["torch"] == "src/synecg/seeding.py"
+    assert "torch" not in third_party_imports(skips) and "numpy" in third_party_imports(skips)
 
 
 def missing_imports(script: Path, env: Path) -> list[str]:
