@@ -1,0 +1,1 @@
+"""The experiment engine: settings (TrRTeR ...), fractions of real data, transfer learning, aggregation."""

@@ -1,0 +1,330 @@
+"""Classifier runs of the experiment grid: assemble each run's data, train, test, write metrics.json.
+
+One job covers every (fraction, seed) of one (dataset, setting family, generator), so a study of
+thousands of runs costs tens of Python start-ups, not thousands. Paired design: at the same
+(dataset, fraction, seed) every setting draws the same real subset and starts from the same
+initial weights, so differences between settings are not diluted by sampling noise.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import torch
+
+from synecg.classify.metrics import classification_metrics
+from synecg.classify.train import (
+    TrainResult,
+    checkpoint,
+    model_from_checkpoint,
+    predict_proba,
+    train_classifier,
+)
+from synecg.data.store import load_split
+from synecg.errors import ContractError
+from synecg.experiments.sampling import ratio_subset, stratified_fraction
+from synecg.experiments.settings import (
+    REAL_GENERATOR,
+    TRANSFER,
+    build_model_config,
+    build_train_config,
+    fraction_label,
+    metrics_path,
+)
+from synecg.generators.bank import concat_banks, load_bank, split_bank
+from synecg.io import atomic_path, write_json
+from synecg.seeding import derive_seed, numpy_rng
+
+TRAIN_DATA = {"TrRTeR": "real", "TrRTeS": "real", "TrSTeR": "synthetic", "TrSTeS": "synthetic", "TrRSTeR": "mixed", TRANSFER: "real"}
+TEST_DATA = {"TrRTeR": "real", "TrRTeS": "synthetic", "TrSTeR": "real", "TrSTeS": "synthetic", "TrRSTeR": "real", TRANSFER: "real"}
+
+
+@dataclass
+class Split:
+    """Signals (N, 12, L) mV, labels (N,), and ids naming each row's origin ('real:<record_id>',
+    'synthetic:<generator>:<bank row>')."""
+
+    x: np.ndarray
+    y: np.ndarray
+    ids: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def take(self, rows: np.ndarray) -> "Split":
+        return Split(np.asarray(self.x[rows]), self.y[rows], self.ids[rows])
+
+
+@dataclass
+class Source:
+    """train / val / test splits of one data source (a prepared dataset, or a split bank)."""
+
+    name: str
+    splits: dict[str, Split]
+
+    def __getitem__(self, split: str) -> Split:
+        return self.splits[split]
+
+
+@dataclass
+class RunData:
+    """What one run trains, validates and tests on (training may be several parts: real + synthetic)."""
+
+    train: list[Split]
+    val: list[Split]
+    tests: dict[str, Split] = field(default_factory=dict)
+
+    @property
+    def train_ids(self) -> np.ndarray:
+        return np.concatenate([p.ids for p in self.train])
+
+    @property
+    def val_ids(self) -> np.ndarray:
+        return np.concatenate([p.ids for p in self.val])
+
+
+def load_real(dataset_dir: str | Path, name: str) -> Source:
+    """The prepared train / val / test splits of a dataset (memory-mapped)."""
+    splits = {}
+    for split in ("train", "val", "test"):
+        x, y, rows = load_split(dataset_dir, split)
+        splits[split] = Split(x, y, np.asarray(["real:" + r for r in rows["record_id"].astype(str)], dtype=object))
+    return Source(name, splits)
+
+
+def load_synthetic(bank_dirs: Sequence[str | Path], names: Sequence[str], rng: np.random.Generator,
+                   shares: Sequence[float] = (0.8, 0.1, 0.1)) -> Source:
+    """One bank, or the union of several (generator ``all``), split per class into train / val /
+    test ``shares`` (the paper's 80/10/10), seeded."""
+    banks = [load_bank(d) for d in bank_dirs]
+    bank = banks[0] if len(banks) == 1 else concat_banks(banks, list(names))
+    ids = np.asarray([f"synthetic:{n}:{i}" for n, b in zip(names, banks) for i in range(len(b))], dtype=object)
+    rows = split_bank(bank.y, rng, tuple(shares))
+    return Source("+".join(names), {s: Split(np.asarray(bank.x[r]), bank.y[r], ids[r]) for s, r in rows.items()})
+
+
+def assemble_run(
+    setting: str, real: Source | None, synthetic: Source | None, fraction: float,
+    real_rng: np.random.Generator | None = None, synthetic_rng: np.random.Generator | None = None,
+    ratio: float | None = None, ratio_rng: np.random.Generator | None = None,
+) -> RunData:
+    """Training, validation and test data of one run of ``setting`` at ``fraction`` of its training data."""
+    kind = TRAIN_DATA[setting]
+    if kind in ("real", "mixed"):
+        real_train = real["train"].take(stratified_fraction(real["train"].y, fraction, real_rng))
+    if kind == "real":
+        train, val = [real_train], [real["val"]]
+    elif kind == "synthetic":
+        train = [synthetic["train"].take(stratified_fraction(synthetic["train"].y, fraction, synthetic_rng))]
+        val = [synthetic["val"]]
+    else:  # real + synthetic in training and validation, test real only (the paper's augmentation)
+        syn_train = synthetic["train"].take(ratio_subset(len(synthetic["train"]), len(real_train), ratio, ratio_rng))
+        syn_val = synthetic["val"].take(ratio_subset(len(synthetic["val"]), len(real["val"]), ratio, ratio_rng))
+        train, val = [real_train, syn_train], [real["val"], syn_val]
+    test_source = real if TEST_DATA[setting] == "real" else synthetic
+    return RunData(train=train, val=val, tests={TEST_DATA[setting]: test_source["test"]})
+
+
+def check_no_leakage(data: RunData, path: str = "<run>") -> None:
+    """No test row may appear in training or validation (by record id / bank row)."""
+    seen = set(data.train_ids) | set(data.val_ids)
+    for name, test in data.tests.items():
+        leaked = seen.intersection(test.ids)
+        if leaked:
+            raise ContractError(path, f"{len(leaked)} {name} test rows also in training/validation, e.g. {sorted(leaked)[:3]}")
+
+
+@dataclass
+class JobSpec:
+    """One job of the grid: every (fraction, seed) of one dataset, setting family and generator."""
+
+    dataset: str
+    generator: str
+    fractions: Sequence[float]
+    seeds: Sequence[int]
+    model: Mapping[str, Any]  # preset of synecg.experiments.settings.model_settings
+    training: Mapping[str, Any]  # synecg.experiments.settings.training_settings
+    master_seed: int
+    synthetic_ratio: float | None = None
+
+
+def train_seed(spec: JobSpec, fraction: float, seed: int) -> int:
+    """Initial weights, batch order and dropout of a run: shared by all settings at (dataset, fraction, seed)."""
+    return derive_seed(spec.master_seed, "classifier", spec.dataset, fraction_label(fraction), seed)
+
+
+def real_fraction_rng(spec: JobSpec, seed: int) -> np.random.Generator:
+    return numpy_rng(spec.master_seed, "fraction", spec.dataset, REAL_GENERATOR, seed)
+
+
+def synthetic_fraction_rng(spec: JobSpec, seed: int) -> np.random.Generator:
+    return numpy_rng(spec.master_seed, "fraction", spec.dataset, spec.generator, seed)
+
+
+def bank_split_rng(master_seed: int, dataset: str, generator: str) -> np.random.Generator:
+    """The split of a bank is fixed per (dataset, generator), like the real splits: same for every run."""
+    return numpy_rng(master_seed, "bank_split", dataset, generator)
+
+
+def load_job_synthetic(spec: JobSpec, bank_dirs: Sequence[str], names: Sequence[str], shares: Sequence[float]) -> Source:
+    """The split bank of a job's (dataset, generator)."""
+    return load_synthetic(bank_dirs, names, bank_split_rng(spec.master_seed, spec.dataset, spec.generator), shares)
+
+
+def _record(spec: JobSpec, setting: str, fraction: float, seed: int, data: RunData | None, result: dict[str, Any]) -> dict[str, Any]:
+    record = {
+        "dataset": spec.dataset, "setting": setting, "generator": spec.generator,
+        "fraction": float(fraction), "seed": int(seed), "model": dict(spec.model),
+    }
+    if data is not None:
+        sources = np.concatenate([p.ids for p in data.train])
+        n_syn = int(sum(str(i).startswith("synthetic:") for i in sources))
+        record.update(n_train=len(sources), n_train_synthetic=n_syn, n_train_real=len(sources) - n_syn,
+                      n_val=int(sum(len(p) for p in data.val)))
+    return {**record, **result}
+
+
+def _train(data: RunData, spec: JobSpec, seed: int, logger, trainable: str = "all", init=None, normaliser=None, device="cpu") -> TrainResult:
+    x_train = [p.x for p in data.train]
+    y_train = np.concatenate([p.y for p in data.train])
+    x_val = np.concatenate([p.x for p in data.val]) if len(data.val) > 1 else data.val[0].x
+    y_val = np.concatenate([p.y for p in data.val])
+    model_cfg = build_model_config(spec.model, data.train[0].x.shape[-1])
+    return train_classifier(
+        x_train, y_train, x_val, y_val, model_cfg, build_train_config(spec.training, trainable),
+        seed=seed, device=device, logger=logger, init_model=init, normaliser=normaliser,
+    )
+
+
+def _test(model, normaliser, test: Split, device, batch_size: int) -> dict[str, Any]:
+    proba = predict_proba(model, normaliser, test.x, device=device, batch_size=batch_size)
+    metrics = classification_metrics(test.y, proba)
+    if metrics["n_test"] != len(test):
+        raise RuntimeError(f"scored {metrics['n_test']} of {len(test)} test samples")
+    return metrics
+
+
+def _training_summary(result: TrainResult) -> dict[str, Any]:
+    return {
+        "best_epoch": result.best_epoch, "stopped_epoch": result.stopped_epoch,
+        "best_val_loss": result.best_val_loss, "train_seconds": round(result.seconds, 3),
+        "history": result.history,
+    }
+
+
+def _log_metrics(logger, what: str, metrics: Mapping[str, Any]) -> None:
+    if logger:
+        logger.info("%s: n_test %d accuracy %.4f macro_f1 %.4f macro_auroc %s", what, metrics["n_test"],
+                    metrics["accuracy"], metrics["macro_f1"], metrics["macro_auroc"])
+
+
+def run_training_job(
+    spec: JobSpec, settings: Sequence[str], real: Source | None, synthetic: Source | None,
+    device: torch.device | str = "cpu", logger: logging.Logger | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Train every (fraction, seed) once for ``settings`` that share training data, test each on the
+    settings' test sets, write one metrics.json per setting and run. Returns the checkpoints
+    (key 'fraction/seed') for later evaluation on other test sets (TrRTeS, cross-dataset)."""
+    kinds = {TRAIN_DATA[s] for s in settings}
+    if len(kinds) != 1:
+        raise ValueError(f"settings {list(settings)} do not share their training data")
+    checkpoints = {}
+    for fraction in spec.fractions:
+        for seed in spec.seeds:
+            runs = {}
+            for setting in settings:
+                runs[setting] = assemble_run(
+                    setting, real, synthetic, fraction, real_rng=real_fraction_rng(spec, seed),
+                    synthetic_rng=synthetic_fraction_rng(spec, seed), ratio=spec.synthetic_ratio,
+                    ratio_rng=numpy_rng(spec.master_seed, "ratio", spec.dataset, spec.generator, fraction_label(fraction), seed),
+                )
+                check_no_leakage(runs[setting], metrics_path(spec.dataset, setting, spec.generator, fraction, seed))
+            data = runs[settings[0]]
+            if logger:
+                logger.info("run %s %s fraction %s seed %d: %d train, %d val", "+".join(settings), spec.generator,
+                            fraction_label(fraction), seed, sum(map(len, data.train)), sum(map(len, data.val)))
+            result = _train(data, spec, train_seed(spec, fraction, seed), logger, device=device)
+            for setting in settings:
+                test_name, test = next(iter(runs[setting].tests.items()))
+                metrics = _test(result.model, result.normaliser, test, device, spec.training["eval_batch_size"])
+                _log_metrics(logger, f"{setting} test {test_name}", metrics)
+                record = _record(spec, setting, fraction, seed, runs[setting],
+                                 {"test_set": test_name, "test_dataset": spec.dataset, **_training_summary(result), **metrics})
+                write_json(metrics_path(spec.dataset, setting, spec.generator, fraction, seed), record)
+            checkpoints[f"{fraction_label(fraction)}/{seed}"] = checkpoint(result)
+    return checkpoints
+
+
+def evaluate_saved_job(
+    spec: JobSpec, checkpoints: Mapping[str, dict[str, Any]], setting: str, test: Split, test_set: str,
+    test_dataset: str, out_path_of, device: torch.device | str = "cpu", logger: logging.Logger | None = None,
+) -> None:
+    """Test saved classifiers (one per fraction and seed) on another test set: TrRTeS (a bank's
+    test split) or cross-dataset (one source dataset's real test split). ``out_path_of(fraction,
+    seed)`` names each metrics file."""
+    for fraction in spec.fractions:
+        for seed in spec.seeds:
+            state = checkpoints[f"{fraction_label(fraction)}/{seed}"]
+            model, normaliser = model_from_checkpoint(state, device)
+            metrics = _test(model, normaliser, test, device, spec.training["eval_batch_size"])
+            _log_metrics(logger, f"{setting} fraction {fraction_label(fraction)} seed {seed} test {test_set} of {test_dataset}", metrics)
+            record = _record(spec, setting, fraction, seed, None, {
+                "test_set": test_set, "test_dataset": test_dataset, "best_epoch": state["best_epoch"],
+                "best_val_loss": state["best_val_loss"], **metrics,
+            })
+            write_json(out_path_of(fraction, seed), record)
+
+
+def run_transfer_job(
+    spec: JobSpec, real: Source, synthetic: Source, pretrain_runs: int, trainable: str,
+    normaliser: str = "refit", device: torch.device | str = "cpu", logger: logging.Logger | None = None,
+) -> dict[str, Any]:
+    """Transfer learning (the paper's experiment 2): pre-train on the whole synthetic training split
+    (``pretrain_runs`` seeds; the run with the lowest *synthetic validation* loss is kept, never a
+    test-set choice), then fine-tune on each fraction of the real training data for every seed,
+    the convolutions frozen (``trainable='head'``) or not (``'all'``). ``normaliser='refit'`` z-scores
+    the fine-tuning data with its own statistics, ``'pretrained'`` keeps the synthetic ones.
+    Returns the pre-trained checkpoint."""
+    if normaliser not in ("refit", "pretrained"):
+        raise ValueError(f"transfer normaliser must be 'refit' or 'pretrained', not {normaliser!r}")
+    best: TrainResult | None = None
+    for run in range(pretrain_runs):
+        data = assemble_run("TrSTeR", real, synthetic, 1.0, synthetic_rng=synthetic_fraction_rng(spec, run))
+        if logger:
+            logger.info("pre-training run %d on %d synthetic signals", run, sum(map(len, data.train)))
+        result = _train(data, spec, derive_seed(spec.master_seed, "pretrain", spec.dataset, spec.generator, run), logger, device=device)
+        if logger:
+            logger.info("pre-training run %d: best val loss %.5f at epoch %d", run, result.best_val_loss, result.best_epoch)
+        if best is None or result.best_val_loss < best.best_val_loss:
+            best = result
+    pretrained = checkpoint(best)
+    init, pretrained_norm = model_from_checkpoint(pretrained, device)
+    for fraction in spec.fractions:
+        for seed in spec.seeds:
+            data = assemble_run(TRANSFER, real, None, fraction, real_rng=real_fraction_rng(spec, seed))
+            check_no_leakage(data, metrics_path(spec.dataset, TRANSFER, spec.generator, fraction, seed))
+            if logger:
+                logger.info("fine-tune (%s) fraction %s seed %d: %d real train", trainable, fraction_label(fraction), seed, len(data.train[0]))
+            result = _train(data, spec, train_seed(spec, fraction, seed), logger, trainable=trainable, init=init,
+                            normaliser=pretrained_norm if normaliser == "pretrained" else None, device=device)
+            metrics = _test(result.model, result.normaliser, data.tests["real"], device, spec.training["eval_batch_size"])
+            _log_metrics(logger, "transfer test real", metrics)
+            record = _record(spec, TRANSFER, fraction, seed, data, {
+                "test_set": "real", "test_dataset": spec.dataset, "trainable": trainable, "normaliser": normaliser,
+                "pretrained_val_loss": best.best_val_loss, **_training_summary(result), **metrics,
+            })
+            write_json(metrics_path(spec.dataset, TRANSFER, spec.generator, fraction, seed), record)
+    return pretrained
+
+
+def save_checkpoints(path: str | Path, checkpoints: Mapping[str, Any]) -> None:
+    with atomic_path(path) as tmp:
+        torch.save(dict(checkpoints), tmp)
+
+
+def load_checkpoints(path: str | Path) -> dict[str, Any]:
+    return torch.load(path, map_location="cpu", weights_only=True)

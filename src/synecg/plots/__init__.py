@@ -1,0 +1,1 @@
+"""Every figure of the study, one function each; one module per figure family."""

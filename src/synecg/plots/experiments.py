@@ -1,0 +1,105 @@
+"""Figures of the classification experiments: transfer-learning curves, augmentation bars,
+confusion matrices of the real-only baselines. Each takes tables (or metrics records) and writes
+one PNG; nothing here trains or scores."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from synecg.constants import CLASSES
+from synecg.experiments.aggregate import METRIC_TITLES
+from synecg.experiments.settings import REAL_GENERATOR, TRANSFER
+from synecg.io import atomic_path
+
+
+def _save(fig: Figure, path: str | Path) -> None:
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=120, bbox_inches="tight")
+
+
+def _panels(n: int, width: float = 4.5, height: float = 3.6) -> tuple[Figure, list]:
+    fig = Figure(figsize=(width * n, height), layout="constrained")
+    axes = fig.subplots(1, n, squeeze=False)[0]
+    return fig, list(axes)
+
+
+def plot_transfer_curves(summary: pd.DataFrame, datasets: Sequence[str], metric: str, path: str | Path) -> None:
+    """Metric vs % of real training data, one panel per dataset: one line per generator
+    (synthetic pre-training + fine-tuning) and the real-only baseline, shaded bootstrap intervals."""
+    fig, axes = _panels(len(datasets))
+    for ax, dataset in zip(axes, datasets):
+        own = summary[(summary["dataset"] == dataset) & (summary["test_dataset"] == dataset)]
+        lines = [(REAL_GENERATOR, own[own["setting"] == "TrRTeR"], "real only")]
+        transfer = own[own["setting"] == TRANSFER]
+        lines += [(g, transfer[transfer["generator"] == g], f"{g} pre-trained") for g in sorted(transfer["generator"].unique())]
+        for name, part, label in lines:
+            part = part.sort_values("fraction")
+            if part.empty:
+                continue
+            x = part["fraction"].to_numpy() * 100
+            style = {"color": "black", "linestyle": "--"} if name == REAL_GENERATOR else {}
+            line = ax.plot(x, part[f"{metric}_mean"], marker="o", label=label, **style)[0]
+            ax.fill_between(x, part[f"{metric}_ci_low"], part[f"{metric}_ci_high"], color=line.get_color(), alpha=0.2)
+        ax.set_title(dataset)
+        ax.set_xlabel("% of real training data")
+        ax.set_ylabel(METRIC_TITLES.get(metric, metric))
+        ax.grid(alpha=0.3)
+        if ax.has_data():
+            ax.legend(fontsize="small")
+    _save(fig, path)
+
+
+def plot_augmentation_bars(summary: pd.DataFrame, datasets: Sequence[str], metric: str, path: str | Path) -> None:
+    """Metric of the real-only baseline and of each generator's augmentation (TrRSTeR) at the
+    largest fraction, one panel per dataset, bootstrap-interval error bars."""
+    fig, axes = _panels(len(datasets))
+    for ax, dataset in zip(axes, datasets):
+        own = summary[(summary["dataset"] == dataset) & (summary["test_dataset"] == dataset)
+                      & summary["setting"].isin(["TrRTeR", "TrRSTeR"])]
+        if own.empty:
+            ax.set_title(f"{dataset} (no runs)")
+            continue
+        own = own[own["fraction"] == own["fraction"].max()]
+        base = own[own["setting"] == "TrRTeR"]
+        aug = own[own["setting"] == "TrRSTeR"].sort_values("generator")
+        bars = pd.concat([base, aug])
+        labels = ["real only" if s == "TrRTeR" else f"+ {g}" for s, g in zip(bars["setting"], bars["generator"])]
+        mean = bars[f"{metric}_mean"].to_numpy(dtype=float)
+        err = np.vstack([mean - bars[f"{metric}_ci_low"].to_numpy(dtype=float), bars[f"{metric}_ci_high"].to_numpy(dtype=float) - mean])
+        colors = ["0.6"] + [f"C{i}" for i in range(len(aug))]
+        ax.bar(np.arange(len(bars)), mean, yerr=np.nan_to_num(err), color=colors[: len(bars)], capsize=3)
+        ax.set_xticks(np.arange(len(bars)), labels, rotation=30, ha="right")
+        ax.set_title(f"{dataset}, {bars['fraction'].iloc[0] * 100:.0f} % real data")
+        ax.set_ylabel(METRIC_TITLES.get(metric, metric))
+        finite = mean[np.isfinite(mean)]
+        if len(finite):
+            ax.set_ylim(max(0.0, finite.min() - 0.15), min(1.0, finite.max() + 0.1))
+        ax.grid(axis="y", alpha=0.3)
+    _save(fig, path)
+
+
+def plot_confusion_matrices(records: Mapping[str, Sequence[Mapping[str, Any]]], path: str | Path) -> None:
+    """Row-normalised confusion matrix per dataset (key), summed over the given runs' matrices."""
+    fig, axes = _panels(len(records), width=4.2, height=4.0)
+    for ax, (dataset, runs) in zip(axes, records.items()):
+        counts = np.sum([np.asarray(r["confusion_matrix"], dtype=float) for r in runs], axis=0)
+        totals = counts.sum(axis=1, keepdims=True)
+        share = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
+        ax.imshow(share, vmin=0, vmax=1, cmap="Blues")
+        for i in range(len(CLASSES)):
+            for j in range(len(CLASSES)):
+                if counts[i, j]:
+                    ax.text(j, i, f"{share[i, j]:.2f}", ha="center", va="center", fontsize=6,
+                            color="white" if share[i, j] > 0.5 else "black")
+        ax.set_xticks(range(len(CLASSES)), CLASSES, rotation=90, fontsize=7)
+        ax.set_yticks(range(len(CLASSES)), CLASSES, fontsize=7)
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("true")
+        fraction = runs[0]["fraction"] * 100 if runs else float("nan")
+        ax.set_title(f"{dataset}: real only, {fraction:.0f} % of real data, seeds: {len(runs)}", fontsize=9)
+    _save(fig, path)

@@ -1,0 +1,145 @@
+"""Experiment runs: fraction sampler, run assembly without leakage, jobs writing one metrics.json
+per fraction and seed with the whole test set scored."""
+
+import numpy as np
+import pytest
+
+from experiment_fixtures import DEFAULT_SPLITS, labels, write_dataset, write_fixture_bank
+from synecg.errors import ContractError
+from synecg.experiments.runs import (
+    JobSpec,
+    RunData,
+    Split,
+    assemble_run,
+    check_no_leakage,
+    load_job_synthetic,
+    load_real,
+    load_synthetic,
+    run_training_job,
+    run_transfer_job,
+)
+from synecg.experiments.sampling import ratio_subset, stratified_fraction
+from synecg.experiments.settings import SETTINGS, TRANSFER, metrics_path
+from synecg.io import read_json
+
+TINY_MODEL = {"preset": "t", "blocks": 2, "kernels": 4, "kernel_size": 5, "dilation": 5, "fc_layers": 1,
+              "fc_units": 16, "dropout": 0.25, "shared_conv": True, "lr": 3e-3}
+TINY_TRAINING = {"lr": 3e-3, "batch_size": 32, "max_epochs": 2, "patience": 1, "min_delta": 1e-5,
+                 "weight_decay": 0.01, "class_weights": False, "eval_batch_size": 64, "bf16": True}
+
+
+def test_fraction_sampler_is_seeded_stratified_and_keeps_every_class():
+    y = labels({"SR": 200, "AFIB": 30, "AFLT": 3, "SVTAC": 1})
+    a = stratified_fraction(y, 0.2, np.random.default_rng(5))
+    b = stratified_fraction(y, 0.2, np.random.default_rng(5))
+    c = stratified_fraction(y, 0.2, np.random.default_rng(6))
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+    counts = np.bincount(y[a], minlength=7)
+    assert counts[1] == 40 and counts[2] == 6 and counts[4] == 1 and counts[6] == 1
+    assert set(np.unique(y[a])) == set(np.unique(y))
+    assert len(np.unique(a)) == len(a)  # without replacement
+
+
+def test_fraction_subsets_are_nested_for_one_seed_and_whole_at_one():
+    y = labels({"SR": 50, "AFIB": 20, "STACH": 10})
+    small = set(stratified_fraction(y, 0.2, np.random.default_rng(1)))
+    large = set(stratified_fraction(y, 0.6, np.random.default_rng(1)))
+    assert small < large
+    assert np.array_equal(stratified_fraction(y, 1.0, np.random.default_rng(9)), np.arange(len(y)))
+    with pytest.raises(ValueError):
+        stratified_fraction(y, 0.0, np.random.default_rng(1))
+
+
+def test_ratio_subset_takes_the_whole_split_or_ratio_times_real_and_refuses_too_many():
+    rng = np.random.default_rng(0)
+    assert np.array_equal(ratio_subset(10, 4, None, rng), np.arange(10))
+    assert len(ratio_subset(10, 4, 0.5, rng)) == 2
+    with pytest.raises(ValueError, match="holds 10"):
+        ratio_subset(10, 8, 2.0, rng)
+
+
+def _source(prefix, n=30):
+    y = np.arange(n) % 7
+    x = np.zeros((n, 12, 8), np.float32)
+    return {s: Split(x, y, np.asarray([f"{prefix}{s}-{i}" for i in range(n)], dtype=object)) for s in ("train", "val", "test")}
+
+
+class _Src(dict):
+    pass
+
+
+@pytest.mark.parametrize("setting", [*SETTINGS, TRANSFER])
+def test_no_test_row_is_trained_or_validated_on(setting):
+    real, synthetic = _Src(_source("real:")), _Src(_source("synthetic:g:"))
+    data = assemble_run(setting, real, synthetic, 0.5, real_rng=np.random.default_rng(0),
+                        synthetic_rng=np.random.default_rng(1), ratio_rng=np.random.default_rng(2))
+    check_no_leakage(data)
+    train_ids, test_ids = set(data.train_ids) | set(data.val_ids), set(next(iter(data.tests.values())).ids)
+    assert not train_ids & test_ids
+    if setting in ("TrRTeR", "TrSTeR", "TrRSTeR", TRANSFER):
+        assert all(i.startswith("real:") for i in test_ids)  # synthetic never in a real test
+    if setting == "TrRSTeR":
+        assert any(i.startswith("synthetic:") for i in data.train_ids)
+        assert any(i.startswith("synthetic:") for i in data.val_ids)
+
+
+def test_leakage_check_names_the_leaked_rows():
+    part = Split(np.zeros((2, 12, 4), np.float32), np.array([0, 1]), np.asarray(["real:a", "real:b"], dtype=object))
+    test = Split(np.zeros((1, 12, 4), np.float32), np.array([1]), np.asarray(["real:b"], dtype=object))
+    with pytest.raises(ContractError, match="real:b"):
+        check_no_leakage(RunData(train=[part], val=[part], tests={"real": test}), "run")
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    root = tmp_path_factory.mktemp("study")
+    write_dataset(root / "data" / "ptbxl", "ptbxl", DEFAULT_SPLITS, 200, 0)
+    write_fixture_bank(root / "bank" / "a", {c: 6 for c in ("SBRAD", "SR", "AFIB", "STACH", "AFLT", "SARRH", "SVTAC")}, 200, 1, "a")
+    write_fixture_bank(root / "bank" / "b", {c: 4 for c in ("SBRAD", "SR", "AFIB")}, 200, 2, "b")
+    return root
+
+
+def _spec(generator, seeds=(0, 1), fractions=(0.5, 1.0), ratio=None):
+    return JobSpec("ptbxl", generator, list(fractions), list(seeds), TINY_MODEL, TINY_TRAINING, 17, ratio)
+
+
+def test_generator_all_splits_the_union_of_banks(study):
+    both = load_synthetic([study / "bank" / "a", study / "bank" / "b"], ["a", "b"], np.random.default_rng(0))
+    assert sum(len(both[s]) for s in ("train", "val", "test")) == 42 + 12
+    ids = np.concatenate([both[s].ids for s in ("train", "val", "test")])
+    assert len(set(ids)) == 54 and any(i.startswith("synthetic:b:") for i in ids)
+    assert not set(both["train"].ids) & set(both["test"].ids)
+
+
+def test_jobs_write_one_metrics_file_per_run_scoring_the_whole_test_set(study, monkeypatch):
+    monkeypatch.chdir(study)
+    real = load_real(study / "data" / "ptbxl", "ptbxl")
+    spec = _spec("a")
+    synthetic = load_job_synthetic(spec, [study / "bank" / "a"], ["a"], (0.8, 0.1, 0.1))
+    checkpoints = run_training_job(spec, ["TrSTeR", "TrSTeS"], real, synthetic)
+    assert sorted(checkpoints) == ["0.50/0", "0.50/1", "1.00/0", "1.00/1"]
+    for f in (0.5, 1.0):
+        for s in (0, 1):
+            tstr = read_json(metrics_path("ptbxl", "TrSTeR", "a", f, s))
+            tsts = read_json(metrics_path("ptbxl", "TrSTeS", "a", f, s))
+            assert tstr["n_test"] == len(real["test"]) == 21
+            assert tsts["n_test"] == len(synthetic["test"])
+            assert tstr["n_train_real"] == 0 and tstr["n_train"] == tsts["n_train"]
+            assert (tstr["dataset"], tstr["setting"], tstr["generator"], tstr["fraction"], tstr["seed"]) == ("ptbxl", "TrSTeR", "a", f, s)
+    aug_spec = _spec("a", seeds=(0,), fractions=(0.5,), ratio=0.25)
+    run_training_job(aug_spec, ["TrRSTeR"], real, synthetic)
+    aug = read_json(metrics_path("ptbxl", "TrRSTeR", "a", 0.5, 0))
+    base_real = 6 + 15 + 6 + 5 + 3 + 4 + 2  # stratified half of DEFAULT_SPLITS train (round half to even)
+    assert aug["n_train_real"] == base_real and aug["n_train_synthetic"] == round(0.25 * base_real)
+    assert aug["n_test"] == 21
+
+
+def test_transfer_job_fine_tunes_from_the_pretrained_model(study, monkeypatch):
+    monkeypatch.chdir(study)
+    real = load_real(study / "data" / "ptbxl", "ptbxl")
+    spec = _spec("a", seeds=(0,), fractions=(0.5,))
+    synthetic = load_job_synthetic(spec, [study / "bank" / "a"], ["a"], (0.8, 0.1, 0.1))
+    pretrained = run_transfer_job(spec, real, synthetic, pretrain_runs=2, trainable="head")
+    record = read_json(metrics_path("ptbxl", TRANSFER, "a", 0.5, 0))
+    assert record["trainable"] == "head" and record["n_train_synthetic"] == 0 and record["n_test"] == 21
+    assert record["pretrained_val_loss"] == pytest.approx(pretrained["best_val_loss"])

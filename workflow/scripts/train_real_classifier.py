@@ -1,0 +1,13 @@
+"""TrRTeR: real-only baselines of one dataset, every fraction and seed; keeps the classifiers for
+TrRTeS and cross-dataset evaluation."""
+from synecg.runtime import rule_logger, select_device, set_threads
+
+log = rule_logger(snakemake.log[0])
+set_threads(snakemake.threads)
+
+from synecg.experiments.runs import JobSpec, load_real, run_training_job, save_checkpoints
+
+spec = JobSpec(**snakemake.params.job)
+real = load_real(snakemake.params.data_dir, spec.dataset)
+checkpoints = run_training_job(spec, ["TrRTeR"], real, None, select_device(snakemake.params.device), log)
+save_checkpoints(snakemake.output.models, checkpoints)
