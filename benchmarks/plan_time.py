@@ -25,7 +25,9 @@ def plan_once(configfile: Path) -> tuple[float, int, dict[str, int]]:
     """Wall seconds of one dry run, the number of jobs and the jobs per rule."""
     with tempfile.TemporaryDirectory() as workdir:
         cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO_ROOT / "Snakefile"), "--directory", workdir,
-               "--configfile", str(configfile), "--dry-run", "--quiet", "rules"]
+               # as in the repository: the Snakefile's config/config.yaml, then the given file on top
+               "--configfile", str(REPO_ROOT / "config" / "config.yaml"), str(configfile),
+               "--dry-run", "--quiet", "rules"]
         env = {**os.environ, "PYTHONPATH": str(REPO_ROOT / "src")}
         start = time.perf_counter()
         proc = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True)

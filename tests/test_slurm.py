@@ -31,7 +31,6 @@ SLURM_OVERRIDES = (
     "--latency-wait", "5",
 )
 
-pytestmark = [pytest.mark.slurm, pytest.mark.timeout(600)]
 
 
 def cluster_problem() -> str | None:
@@ -86,7 +85,9 @@ def overlap(a: dict, b: dict) -> bool:
     return a["start"] < b["end"] and b["start"] < a["end"]
 
 
-def test_gpu_jobs_get_their_own_gpu_and_classifier_runs_are_grouped(slurm_cluster, tmp_path):
+@pytest.mark.slurm
+@pytest.mark.timeout(600)
+def test_gpu_jobs_get_their_own_gpu_and_classifier_evaluations_are_grouped(slurm_cluster, tmp_path):
     proc = run_through_slurm(tmp_path, REPO_ROOT / "tests" / "slurm" / "Snakefile")
     generators = [json.loads(p.read_text()) for p in sorted((tmp_path / "results" / "generators").glob("*.json"))]
     classifiers = [json.loads(p.read_text()) for p in sorted((tmp_path / "results" / "classifiers").glob("*.json"))]
@@ -108,8 +109,27 @@ def test_gpu_jobs_get_their_own_gpu_and_classifier_runs_are_grouped(slurm_cluste
     assert any(overlap(a, b) for a, b in combinations(generators, 2)), "two GPU jobs should run together"
     assert not all(overlap(a, b) for a, b in combinations(generators, 2)), "the third GPU job must wait"
 
-    # The profile packs classifier runs into one group job (one SLURM job), run one after another,
-    # each with one GPU, which select_device's slot allocator claims.
+    # The profile packs classifier evaluations into one group job (one SLURM job), run one after
+    # another, each with one GPU, which select_device's slot allocator claims.
     assert len({r["slurm_job_id"] for r in classifiers}) == 1
     assert not any(overlap(a, b) for a, b in combinations(classifiers, 2))
     assert all(r["claimed"] == r["cuda_visible_devices"] and r["claimed"] in ("0", "1") for r in classifiers)
+
+
+def profile_rule_names() -> set[str]:
+    import yaml
+
+    profile = yaml.safe_load((PROFILE / "profile.yaml").read_text())
+    return set(profile.get("groups", {})) | set(profile.get("set-resources", {}))
+
+
+def test_profile_names_only_rules_of_the_workflow():
+    """A renamed rule must not silently fall out of the profile's grouping (no cluster needed)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-s", str(REPO_ROOT / "Snakefile"), "--list-rules",
+         "--configfile", str(REPO_ROOT / "config" / "paper.yaml")],
+        cwd=REPO_ROOT, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO_ROOT / "src")},
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    unknown = profile_rule_names() - set(proc.stdout.split())
+    assert not unknown, f"profiles/slurm/profile.yaml names rules the workflow does not have: {sorted(unknown)}"
