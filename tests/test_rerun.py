@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import TINY_CONFIG, copy_study, run_snakemake
+from conftest import REPO_ROOT, TINY_CONFIG, copy_study, run_snakemake
 
 pytestmark = pytest.mark.workflow
 
@@ -34,7 +34,7 @@ def planned_jobs(workdir: Path, *args: str, configfiles=(TINY_CONFIG,)) -> set[s
             continue
         if rule and line.strip().startswith("wildcards:"):
             jobs.discard(rule)
-            wildcards = ",".join(w.strip() for w in line.split(":", 1)[1].split(","))
+            wildcards = ",".join(sorted(w.strip() for w in line.split(":", 1)[1].split(",")))
             jobs.add(f"{rule}[{wildcards}]")
         elif not line.strip():
             rule = None
@@ -52,6 +52,42 @@ def overlay(tmp_path: Path, settings: dict) -> tuple[Path, ...]:
     path = tmp_path / "change.yaml"
     path.write_text(yaml.safe_dump(settings))
     return (TINY_CONFIG, path)
+
+
+def tiny_config() -> dict:
+    """config/config.yaml with the tiny overlay on top (Snakemake's deep merge)."""
+
+    def merge(base: dict, over: dict) -> dict:
+        out = dict(base)
+        for key, value in over.items():
+            out[key] = merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+        return out
+
+    base = yaml.safe_load((REPO_ROOT / "config" / "config.yaml").read_text())
+    return merge(base, yaml.safe_load(TINY_CONFIG.read_text()))
+
+
+CONFIG = tiny_config()
+SOURCES = ["ptbxl", "chapman"]
+DATASETS = SOURCES + ["merged"]
+GENERATORS = list(CONFIG["generators"]["enabled"])
+# Rules of one classifier job per (dataset, generator), for each enabled setting family.
+SYNTHETIC_CLASSIFIER_RULES = ["train_synthetic_classifier", "evaluate_trts", "train_augmented_classifier", "transfer_classifier"]
+EXPERIMENT_AGGREGATES = {"aggregate_experiments", "plot_transfer_curves", "plot_augmentation", "plot_baseline_confusion"}
+
+
+def jobs(rule: str, **wildcards) -> set[str]:
+    """``rule[k=v,...]`` for every combination of the given wildcard values (sorted keys)."""
+    from itertools import product
+
+    keys = sorted(wildcards)
+    return {f"{rule}[{','.join(f'{k}={v}' for k, v in zip(keys, values))}]"
+            for values in product(*(wildcards[k] for k in keys))}
+
+
+def classifier_jobs_using(generators: list[str]) -> set[str]:
+    """Classifier jobs that read the banks of ``generators`` (on every dataset)."""
+    return set().union(*(jobs(rule, dataset=DATASETS, generator=generators) for rule in SYNTHETIC_CLASSIFIER_RULES))
 
 
 def test_a_finished_study_plans_nothing(study):
@@ -77,11 +113,41 @@ def test_deleting_a_leaf_recreates_only_it(study):
     assert planned_jobs(study) == {"plot_data_summary[dataset=merged]"}
 
 
-def test_deleting_a_prepared_split_recreates_it_and_its_dependants(study):
-    (study / "results" / "data" / "chapman" / "val.npy").unlink()
-    assert planned_jobs(study) == {
-        "prepare_dataset[dataset=chapman]",
-        "plot_data_summary[dataset=chapman]",
-        "merge_datasets",
-        "plot_data_summary[dataset=merged]",
-    }
+def test_deleting_a_bank_recreates_it_and_its_dependants_without_retraining(study):
+    (study / "results" / "synthetic" / "chapman" / "diffwave" / "bank.npy").unlink()
+    expected = (
+        jobs("sample_bank", dataset=["chapman"], generator=["diffwave"])
+        | jobs("concat_merged_bank", generator=["diffwave"])
+        | jobs("plot_bank", dataset=["chapman", "merged"], generator=["diffwave"])
+        | set().union(*(jobs(rule, dataset=["chapman", "merged"], generator=["diffwave", "all"])
+                        for rule in SYNTHETIC_CLASSIFIER_RULES))
+        | EXPERIMENT_AGGREGATES
+    )
+    assert planned_jobs(study) == expected
+
+
+def test_changing_a_classifier_setting_reruns_only_classifier_jobs_and_aggregates(study, tmp_path):
+    configs = overlay(tmp_path, {"classifier": {"max_epochs": CONFIG["classifier"]["max_epochs"] + 1}})
+    expected = (
+        jobs("train_real_classifier", dataset=DATASETS)
+        | {"evaluate_cross_dataset"}
+        | classifier_jobs_using(GENERATORS + ["all"])
+        | EXPERIMENT_AGGREGATES
+    )
+    assert planned_jobs(study, configfiles=configs) == expected
+
+
+def test_changing_one_generator_reruns_its_training_banks_and_the_rows_using_it(study, tmp_path):
+    generator = "diffwave"
+    assert generator in GENERATORS and len(GENERATORS) > 1
+    section = CONFIG["generators"][generator]
+    configs = overlay(tmp_path, {"generators": {generator: {"lr": section["lr"] * 2}}})
+    expected = (
+        jobs("train_generator", dataset=SOURCES, generator=[generator])
+        | jobs("sample_bank", dataset=SOURCES, generator=[generator])
+        | jobs("concat_merged_bank", generator=[generator])
+        | jobs("plot_bank", dataset=DATASETS, generator=[generator])
+        | classifier_jobs_using([generator, "all"])
+        | EXPERIMENT_AGGREGATES
+    )
+    assert planned_jobs(study, configfiles=configs) == expected

@@ -116,6 +116,28 @@ def test_gpu_jobs_get_their_own_gpu_and_classifier_evaluations_are_grouped(slurm
     assert all(r["claimed"] == r["cuda_visible_devices"] and r["claimed"] in ("0", "1") for r in classifiers)
 
 
+# A small real target: demo records -> prepared PTB-XL -> a trained generator -> its bank.
+PROJECT_TARGET = "results/synthetic/ptbxl/diffwave/bank.npy"
+COMPARED = ["results/data/ptbxl/records.csv", "results/data/ptbxl/train.npy", "results/data/ptbxl/test.npy",
+            "results/synthetic/ptbxl/diffwave/bank.npy", "results/synthetic/ptbxl/diffwave/labels.csv"]
+
+
+@pytest.mark.slurm
+@pytest.mark.workflow
+@pytest.mark.timeout(600)
+def test_project_workflow_through_slurm_matches_the_local_run(slurm_cluster, tiny_study, tmp_path):
+    from conftest import TINY_CONFIG
+
+    configs = [str(REPO_ROOT / "config" / "config.yaml"), str(TINY_CONFIG)]
+    proc = run_through_slurm(tmp_path, REPO_ROOT / "Snakefile", PROJECT_TARGET, "--configfile", *configs)
+    ids = submitted_job_ids(proc)
+    assert len(ids) >= 4, f"every job of the chain goes through sbatch, got ids {ids}"
+    assert ids <= jobs_known_to_slurm()
+    assert "localrule " not in proc.stdout + proc.stderr, "no job may run outside SLURM"
+    for name in COMPARED:
+        assert (tmp_path / name).read_bytes() == (tiny_study / name).read_bytes(), f"{name} differs from the local run"
+
+
 def profile_rule_names() -> set[str]:
     import yaml
 
