@@ -1,5 +1,74 @@
-# Stage 2c: banks common to all generators (merged-dataset concatenation, sample figures).
+# Stage 2c: banks common to all generators: the merged dataset's bank (by default the PTB-XL bank
+# plus the Chapman bank, as in the paper) and one figure per bank. Generator rules that sample a bank
+# constrain their dataset wildcard to TRAINED_DATASETS, so results/synthetic/merged/ has one producer.
 
 
 def bank_targets():
-    return []
+    """Every (dataset, generator) bank and its figure."""
+    banks = [f for d in DATASETS for g in GENERATORS for f in bank_files(d, g)]
+    figures = [f"results/figures/banks/{d}/{g}.png" for d in DATASETS for g in GENERATORS]
+    return banks + figures
+
+
+if "merged" in DATASETS and MERGED_BANK == "concat":
+
+    rule concat_merged_bank:
+        input:
+            ptbxl=lambda w: bank_files("ptbxl", w.generator),
+            chapman=lambda w: bank_files("chapman", w.generator),
+        output:
+            bank=f"{bank_dir('merged', '{generator}')}/bank.npy",
+            labels=f"{bank_dir('merged', '{generator}')}/labels.csv",
+            meta=f"{bank_dir('merged', '{generator}')}/bank.json",
+        log:
+            "logs/concat_merged_bank/{generator}.log",
+        benchmark:
+            "results/benchmarks/concat_merged_bank/{generator}.tsv"
+        wildcard_constraints:
+            generator="|".join(GENERATORS),
+        conda:
+            "../../envs/eval.yaml"
+        resources:
+            mem_mb=res("light", "mem_mb"),
+            runtime=res("light", "runtime"),
+            gpu=res("light", "gpu"),
+        threads: res("light", "threads")
+        params:
+            parts=lambda w: {"ptbxl": bank_dir("ptbxl", w.generator), "chapman": bank_dir("chapman", w.generator)},
+        script:
+            "../scripts/concat_merged_bank.py"
+
+
+rule plot_bank:
+    input:
+        bank=lambda w: bank_files(w.dataset, w.generator),
+        records=f"{dataset_dir('{dataset}')}/records.csv",
+        train=f"{dataset_dir('{dataset}')}/train.npy",
+    output:
+        report(
+            "results/figures/banks/{dataset}/{generator}.png",
+            caption="../report/plot_bank.rst",
+            category="Generators",
+            subcategory="{dataset}",
+            labels={"dataset": "{dataset}", "generator": "{generator}"},
+        ),
+    log:
+        "logs/plot_bank/{dataset}/{generator}.log",
+    benchmark:
+        "results/benchmarks/plot_bank/{dataset}/{generator}.tsv"
+    wildcard_constraints:
+        generator="|".join(GENERATORS),
+    conda:
+        "../../envs/eval.yaml"
+    resources:
+        mem_mb=res("light", "mem_mb"),
+        runtime=res("light", "runtime"),
+        gpu=res("light", "gpu"),
+    threads: res("light", "threads")
+    params:
+        bank=lambda w: bank_dir(w.dataset, w.generator),
+        dataset_dir=lambda w: dataset_dir(w.dataset),
+        seed=config["seed"],
+        sampling_rate=config["sampling_rate"],
+    script:
+        "../scripts/plot_bank.py"

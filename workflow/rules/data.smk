@@ -14,7 +14,9 @@ def raw_root(dataset):
     source = config["datasets"][dataset]
     if source["source"] == "local":
         if not source.get("path"):
-            raise ValueError(f"config datasets.{dataset}: source is local but no path is given")
+            raise ValueError(
+                f"config datasets.{dataset}: source is local but no path is given"
+            )
         return source["path"]
     return f"resources/{source['source']}/{dataset}"
 
@@ -37,7 +39,10 @@ def prepared_files(dataset):
 
 
 def physionet_url(wildcards):
-    return config["datasets"][wildcards.dataset].get("url") or PHYSIONET_URLS[wildcards.dataset]
+    return (
+        config["datasets"][wildcards.dataset].get("url")
+        or PHYSIONET_URLS[wildcards.dataset]
+    )
 
 
 def data_targets():
@@ -53,15 +58,15 @@ rule simulate_demo:
         "logs/simulate_demo/{dataset}.log",
     benchmark:
         "results/benchmarks/simulate_demo/{dataset}.tsv"
+    wildcard_constraints:
+        dataset="ptbxl|chapman",
     conda:
         "../../envs/data.yaml"
+    threads: 1
     resources:
         mem_mb=res("data", "mem_mb"),
         runtime=res("data", "runtime"),
-        gpu=0,
-    threads: 1
-    wildcard_constraints:
-        dataset="ptbxl|chapman",
+        gpu=res("data", "gpu"),
     params:
         demo=config["demo"],
         seed=config["seed"],
@@ -77,15 +82,15 @@ rule download_physionet:
         "logs/download_physionet/{dataset}.log",
     benchmark:
         "results/benchmarks/download_physionet/{dataset}.tsv"
+    wildcard_constraints:
+        dataset="ptbxl|chapman",
     conda:
         "../../envs/data.yaml"
+    threads: res("data", "threads")
     resources:
         mem_mb=res("light", "mem_mb"),
         runtime=res("data", "runtime"),
-        gpu=0,
-    threads: res("data", "threads")
-    wildcard_constraints:
-        dataset="ptbxl|chapman",
+        gpu=res("data", "gpu"),
     params:
         url=physionet_url,
         folder="resources/physionet/{dataset}",
@@ -104,15 +109,15 @@ rule prepare_dataset:
         "logs/prepare_dataset/{dataset}.log",
     benchmark:
         "results/benchmarks/prepare_dataset/{dataset}.tsv"
+    wildcard_constraints:
+        dataset="ptbxl|chapman",
     conda:
         "../../envs/data.yaml"
+    threads: res("data", "threads")
     resources:
         mem_mb=res("data", "mem_mb"),
         runtime=res("data", "runtime"),
-        gpu=0,
-    threads: res("data", "threads")
-    wildcard_constraints:
-        dataset="ptbxl|chapman",
+        gpu=res("data", "gpu"),
     params:
         root=lambda wildcards: raw_root(wildcards.dataset),
         prepare=config["prepare"],
@@ -137,11 +142,11 @@ rule merge_datasets:
         "results/benchmarks/merge_datasets/merged.tsv"
     conda:
         "../../envs/data.yaml"
+    threads: 1
     resources:
         mem_mb=res("data", "mem_mb"),
         runtime=res("data", "runtime"),
-        gpu=0,
-    threads: 1
+        gpu=res("data", "gpu"),
     params:
         parts={"ptbxl": dataset_dir("ptbxl"), "chapman": dataset_dir("chapman")},
     script:
@@ -164,10 +169,10 @@ rule plot_data_summary:
         "results/benchmarks/plot_data_summary/{dataset}.tsv"
     conda:
         "../../envs/data.yaml"
+    threads: 1
     resources:
         mem_mb=res("light", "mem_mb"),
         runtime=res("light", "runtime"),
-        gpu=0,
-    threads: 1
+        gpu=res("light", "gpu"),
     script:
         "../scripts/plot_data_summary.py"

@@ -1,1 +1,75 @@
 # Stage 2a: diffusion generators (sssd, diffwave, timediffusion): train, then sample a bank.
+# Checkpoints in results/generators/{dataset}/{generator}/checkpoints/ are not declared as outputs, so a
+# killed job keeps them and the re-run resumes from the newest (same settings only: config fingerprint).
+
+DIFFUSION_GENERATORS = [g for g in ("sssd", "diffwave", "timediffusion") if g in GENERATORS]
+
+
+def generator_settings(generator):
+    """The settings that change a generator's weights: its section plus the shared training keys."""
+    gen = config["generators"]
+    return {"generator": gen[generator], "training": gen["training"], "seed": config["seed"]}
+
+
+def runtime_settings():
+    return {k: config["compute"][k] for k in ("device", "bf16", "compile")}
+
+
+rule train_generator:
+    input:
+        records=f"{dataset_dir('{dataset}')}/records.csv",
+        train=f"{dataset_dir('{dataset}')}/train.npy",
+        val=f"{dataset_dir('{dataset}')}/val.npy",
+    output:
+        model="results/generators/{dataset}/{generator}/model.pt",
+    log:
+        "logs/train_generator/{dataset}/{generator}.log",
+    benchmark:
+        "results/benchmarks/train_generator/{dataset}/{generator}.tsv"
+    wildcard_constraints:
+        dataset="|".join(TRAINED_DATASETS),
+        generator="|".join(DIFFUSION_GENERATORS) or "^$",
+    conda:
+        "../../envs/torch.yaml"
+    resources:
+        mem_mb=res("generator", "mem_mb"),
+        runtime=res("generator", "runtime"),
+        gpu=res("generator", "gpu"),
+    threads: res("generator", "threads")
+    params:
+        settings=lambda w: generator_settings(w.generator),
+        runtime=runtime_settings(),
+        checkpoints=lambda w: f"results/generators/{w.dataset}/{w.generator}/checkpoints",
+    script:
+        "../scripts/train_generator.py"
+
+
+rule sample_bank:
+    input:
+        model="results/generators/{dataset}/{generator}/model.pt",
+        records=f"{dataset_dir('{dataset}')}/records.csv",
+    output:
+        bank=f"{bank_dir('{dataset}', '{generator}')}/bank.npy",
+        labels=f"{bank_dir('{dataset}', '{generator}')}/labels.csv",
+        meta=f"{bank_dir('{dataset}', '{generator}')}/bank.json",
+    log:
+        "logs/sample_bank/{dataset}/{generator}.log",
+    benchmark:
+        "results/benchmarks/sample_bank/{dataset}/{generator}.tsv"
+    wildcard_constraints:
+        dataset="|".join(TRAINED_DATASETS),
+        generator="|".join(DIFFUSION_GENERATORS) or "^$",
+    conda:
+        "../../envs/torch.yaml"
+    resources:
+        mem_mb=res("generator", "mem_mb"),
+        runtime=res("generator", "runtime"),
+        gpu=res("generator", "gpu"),
+    threads: res("generator", "threads")
+    params:
+        bank=config["bank"],
+        seed=config["seed"],
+        sampling_rate=config["sampling_rate"],
+        runtime=runtime_settings(),
+    script:
+        "../scripts/sample_bank.py"

@@ -9,6 +9,7 @@ are deterministic, unlike the original code's ``list(set(codes))[0]``.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 
 from synecg.constants import CLASSES
@@ -84,9 +85,21 @@ def resolve_rhythm(rhythms: list[str], classes_of: dict[str, str], multi_rhythm:
     return Decision("", f"rhythm statements ({listed}) hold no class of prepare.multi_rhythm")
 
 
+_SCP_ITEM = re.compile(r"'([^'\\]*)'\s*:\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)")
+
+
 def parse_scp_codes(text: str) -> dict[str, float]:
-    """PTB-XL ``scp_codes`` (a Python dict literal) -> {code: likelihood}; ValueError if malformed."""
-    value = ast.literal_eval(text) if isinstance(text, str) and text.strip() else {}
+    """PTB-XL ``scp_codes`` (a Python dict literal) -> {code: likelihood}; ValueError if malformed.
+
+    A regular expression reads the usual ``{'CODE': 100.0, ...}``; anything it cannot account
+    for entirely goes through ``ast.literal_eval``."""
+    text = text.strip() if isinstance(text, str) else ""
+    if not text:
+        return {}
+    items = _SCP_ITEM.findall(text)
+    if text[0] == "{" and text[-1] == "}" and text.count(":") == len(items) and text.count(",") == max(len(items) - 1, 0):
+        return {code: float(value) for code, value in items}
+    value = ast.literal_eval(text)
     if not isinstance(value, dict):
         raise ValueError(f"scp_codes {text!r} is not a dict")
     return {str(k): float(v) for k, v in value.items()}

@@ -24,7 +24,7 @@ from synecg.data import chapman, ptbxl
 from synecg.data.catalog import group_ids
 from synecg.data.signals import SignalSpec, try_prepare_signal
 from synecg.data.splits import check_patients_disjoint, stratified_group_split
-from synecg.data.store import SplitAppender, SplitWriter, class_summary, kept_rows, load_split, read_records, write_records
+from synecg.data.store import SplitSlots, SplitWriter, write_slot, class_summary, kept_rows, load_split, read_records, write_records
 from synecg.errors import DatasetError
 from synecg.io import atomic_path
 from synecg.seeding import numpy_rng
@@ -63,38 +63,56 @@ def build_catalog(dataset: str, root: str | Path, spec: SignalSpec, prepare_cfg:
     raise ValueError(f"no reader for dataset {dataset!r}; expected ptbxl or chapman")
 
 
-def _read_all(paths: list[str], spec: SignalSpec, threads: int) -> Iterator[tuple[np.ndarray | None, str]]:
-    """try_prepare_signal over ``paths`` in order, spread over ``threads`` processes."""
-    work = partial(try_prepare_signal, spec=spec)
-    if threads <= 1 or len(paths) < 2 * threads:
-        yield from map(work, paths)
+def _prepare_into(task: tuple[str, int], spec: SignalSpec, targets: dict) -> str:
+    """Worker: prepare one record and write it into its split slot; "" or the quarantine reason."""
+    path, split, slot = task
+    signal, reason = try_prepare_signal(path, spec)
+    if signal is not None:
+        write_slot(targets[split], slot, signal)
+    return reason
+
+
+def _run(tasks: list, work, threads: int) -> Iterator[str]:
+    """``work`` over ``tasks`` in order, spread over ``threads`` processes."""
+    if threads <= 1 or len(tasks) < 2 * threads:
+        yield from map(work, tasks)
         return
-    chunk = max(1, min(64, len(paths) // (threads * 8)))
+    chunk = max(1, min(256, len(tasks) // (threads * 8)))
     with multiprocessing.get_context("fork").Pool(threads) as pool:
-        yield from pool.imap(work, paths, chunksize=chunk)
+        yield from pool.imap(work, tasks, chunksize=chunk)
 
 
 def read_candidates(frame: pd.DataFrame, spec: SignalSpec, out_dir: str | Path, threads: int = 1,
                     log: logging.Logger = _LOG) -> pd.DataFrame:
-    """Read every candidate into its split array; candidates become kept or quarantined."""
+    """Read every candidate into its split array; candidates become kept or quarantined.
+
+    Each candidate owns the next slot of its split (catalogue order); workers write rows into
+    their slots directly, and closing the arrays drops the slots of quarantined records.
+    """
     out_dir = Path(out_dir)
     frame = frame.copy()
     candidates = frame.index[frame["status"] == "candidate"]
-    writers = {
-        split: SplitAppender(out_dir / f"{split}.npy", int((frame.loc[candidates, "split"] == split).sum()), spec.n_target)
-        for split in SPLITS
-    }
-    paths = frame.loc[candidates, "source_path"].tolist()
-    for done, (i, (signal, reason)) in enumerate(zip(candidates, _read_all(paths, spec, threads)), start=1):
-        if signal is None:
-            frame.loc[i, ["status", "reason", "split"]] = ["quarantined", reason, ""]
-        else:
-            writers[frame.at[i, "split"]].append(signal)
-            frame.at[i, "status"] = "kept"
+    splits = frame.loc[candidates, "split"].tolist()
+    slots, counts = [], Counter()
+    for split in splits:
+        slots.append(counts[split])
+        counts[split] += 1
+    arrays = {split: SplitSlots(out_dir / f"{split}.npy", counts[split], spec.n_target) for split in SPLITS}
+    targets = {split: array.target for split, array in arrays.items()}
+    tasks = list(zip(frame.loc[candidates, "source_path"].tolist(), splits, slots))
+    work = partial(_prepare_into, spec=spec, targets=targets)
+    reasons = []
+    for done, reason in enumerate(_run(tasks, work, threads), start=1):
+        reasons.append(reason)
         if done % 5000 == 0:
-            log.info("read %d / %d records", done, len(paths))
-    for writer in writers.values():
-        writer.close()
+            log.info("read %d / %d records", done, len(tasks))
+    ok = np.array([not r for r in reasons], dtype=bool)
+    split_array = np.array(splits, dtype=object)
+    for split, array in arrays.items():
+        array.close(ok[split_array == split])
+    frame.loc[candidates, "status"] = np.where(ok, "kept", "quarantined")
+    frame.loc[candidates, "reason"] = reasons
+    frame.loc[frame["status"] == "quarantined", "split"] = ""
     return frame
 
 

@@ -55,6 +55,15 @@ def _clean_id(text: str) -> str:
     return str(int(value)) if value.is_integer() else text.strip()
 
 
+def _headers_below(root: Path, folder: str) -> set[str]:
+    """Relative paths (without .hea) of every header under ``root/folder`` (one walk, no stat per row)."""
+    found = set()
+    for parent, dirs, files in os.walk(root / folder):
+        rel_parent = os.path.relpath(parent, root)
+        found.update(os.path.join(rel_parent, f[:-4]) for f in files if f.endswith(".hea"))
+    return found
+
+
 def catalog(root: str | Path, source_fs: int, multi_rhythm: str | list[str]) -> pd.DataFrame:
     """Every PTB-XL record found (table rows and record files), with label, split and status.
 
@@ -67,39 +76,42 @@ def catalog(root: str | Path, source_fs: int, multi_rhythm: str | list[str]) -> 
     column, folder = RATE_FOLDERS[source_fs]
     rhythms = rhythm_codes(root)
     table = read_database(root)
+    headers_on_disk = _headers_below(root, folder)
     rows = []
     listed = set()
-    for rec in table.itertuples(index=False):
-        record_id, patient_id = _clean_id(rec.ecg_id), _clean_id(rec.patient_id)
-        rel = rec._asdict()[column].strip()
-        listed.add(os.path.normpath(rel))
-        header = root / f"{rel}.hea"
-        base = dict(record_id=record_id, patient_id=patient_id, source_path=str(header))
+    columns = [table[c].tolist() for c in ("ecg_id", "patient_id", "scp_codes", "strat_fold", column)]
+    for ecg_id, patient, scp_codes, fold, rel in zip(*columns):
+        record_id, patient_id = _clean_id(ecg_id), _clean_id(patient)
+        rel = os.path.normpath(rel.strip())
+        listed.add(rel)
+        header = os.path.join(root, rel + ".hea")
+        base = dict(record_id=record_id, patient_id=patient_id, source_path=header)
         try:
-            codes = parse_scp_codes(rec.scp_codes)
+            codes = parse_scp_codes(scp_codes)
         except (ValueError, SyntaxError):
-            rows.append(catalog_row(**base, raw_labels=rec.scp_codes, status="quarantined",
-                                    reason=f"unreadable scp_codes {rec.scp_codes!r}"))
+            rows.append(catalog_row(**base, raw_labels=scp_codes, status="quarantined",
+                                    reason=f"unreadable scp_codes {scp_codes!r}"))
             continue
         raw = ";".join(sorted(codes))
-        if not header.is_file():
+        if rel not in headers_on_disk:
             rows.append(catalog_row(**base, raw_labels=raw, status="quarantined",
                                     reason=f"table row without record files ({rel}.hea not found)"))
             continue
         try:
-            split = FOLD_SPLIT[int(float(rec.strat_fold))]
+            split = FOLD_SPLIT[int(float(fold))]
         except (ValueError, KeyError):
             rows.append(catalog_row(**base, raw_labels=raw, status="quarantined",
-                                    reason=f"strat_fold {rec.strat_fold!r} is not 1-10"))
+                                    reason=f"strat_fold {fold!r} is not 1-10"))
             continue
         decision = resolve_rhythm([c for c in codes if c in rhythms], PTBXL_CODE_TO_CLASS, multi_rhythm)
         rows.append(catalog_row(**base, raw_labels=raw, label=decision.label, split=split if decision.ok else "",
                                 status="candidate" if decision.ok else "excluded", reason=decision.reason))
-    for header in sorted((root / folder).rglob("*.hea")) if (root / folder).is_dir() else []:
-        rel = os.path.normpath(str(header.relative_to(root).with_suffix("")))
-        if rel not in listed:
-            rows.append(catalog_row(record_id=header.stem.split("_")[0].lstrip("0") or "0", patient_id="",
-                                    source_path=str(header), status="quarantined",
-                                    reason="record file without a row in ptbxl_database.csv"))
+    for rel in sorted(set(headers_on_disk) - listed):
+        if not rel.startswith(folder + os.sep):
+            continue  # the other rate's records: not this preparation's files
+        stem = os.path.basename(rel)
+        rows.append(catalog_row(record_id=stem.split("_")[0].lstrip("0") or "0", patient_id="",
+                                source_path=os.path.join(root, rel + ".hea"), status="quarantined",
+                                reason="record file without a row in ptbxl_database.csv"))
     frame = pd.DataFrame(rows, columns=list(CATALOG_COLUMNS))
     return mark_duplicates(frame)

@@ -10,6 +10,7 @@ target rate, optional zero-phase band-pass filter.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from math import gcd
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from synecg.data.wfdb_io import Header, read_header, read_signal
 from synecg.errors import RecordError
 
 _CANONICAL = {name.lower(): i for i, name in enumerate(LEADS)}
+_IDENTITY = np.arange(N_LEADS)
 
 
 @dataclass(frozen=True)
@@ -45,12 +47,21 @@ class SignalSpec:
 def lead_order(header: Header) -> np.ndarray:
     """Row indices that put the header's signals in canonical order (names matched
     case-insensitively); RecordError if the names are not exactly the twelve leads."""
-    names = [n.strip().lower() for n in header.lead_names]
-    if sorted(names) != sorted(_CANONICAL):
+    order = _lead_order(tuple(header.lead_names))
+    if order is None:
         raise RecordError(header.path, f"lead names {header.lead_names} are not the twelve standard leads")
+    return order
+
+
+@lru_cache(maxsize=64)
+def _lead_order(names: tuple[str, ...]) -> np.ndarray | None:
+    lowered = [n.strip().lower() for n in names]
+    if sorted(lowered) != sorted(_CANONICAL):
+        return None
     order = np.empty(N_LEADS, dtype=np.int64)
-    for row, name in enumerate(names):
+    for row, name in enumerate(lowered):
         order[_CANONICAL[name]] = row
+    order.flags.writeable = False
     return order
 
 
@@ -91,7 +102,9 @@ def prepare_signal(header_path: str | Path, spec: SignalSpec) -> np.ndarray:
     """Read, check and convert one record: float32 (12, spec.n_target) in mV, canonical order."""
     header = read_header(header_path)
     order = check_header(header, spec)
-    signal = read_signal(header)[order]
+    signal = read_signal(header)
+    if not np.array_equal(order, _IDENTITY):
+        signal = signal[order]
     if np.isnan(signal).any():
         leads = [LEADS[i] for i in np.flatnonzero(np.isnan(signal).any(axis=1))]
         raise RecordError(header.path, f"NaN (invalid) samples in leads {', '.join(leads)}")
@@ -99,6 +112,8 @@ def prepare_signal(header_path: str | Path, spec: SignalSpec) -> np.ndarray:
         zero = ~signal.any(axis=1)
         if zero.any():
             raise RecordError(header.path, f"all-zero leads {', '.join(LEADS[i] for i in np.flatnonzero(zero))}")
+    if spec.source_fs == spec.target_fs and spec.filter_band_hz is None:
+        return signal
     out = resample(signal.astype(np.float64), spec.source_fs, spec.target_fs)
     if spec.filter_band_hz is not None:
         out = band_pass(out, spec.target_fs, spec.filter_band_hz, spec.filter_order)

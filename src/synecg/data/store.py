@@ -65,48 +65,90 @@ class SplitWriter:
         os.replace(self._tmp, self.path)
 
 
-class SplitAppender:
-    """Append (12, L) rows to a split array whose final length is known only at the end.
+class SplitSlots:
+    """A split array whose rows are filled at known slots, by any process, in any order.
 
-    Space for ``capacity`` rows is mapped up front; ``close()`` keeps the rows appended so far,
-    rewrites the .npy header in place for that many rows (same header length, so the data stay
-    aligned), truncates the file and renames it onto its final name. Memory stays flat: rows go
-    straight to disk. Used where records can still fail while being read (quarantined).
+    Row ``k`` belongs to the k-th record planned for the split. Workers write their rows
+    straight into the file (``write_slot`` with ``target``: no array travels between
+    processes, memory stays flat). ``close(filled)`` then drops the slots never filled (records
+    quarantined while being read), moving later rows up so that order is kept, rewrites the
+    .npy header for the rows that remain and renames the file onto its final name.
     """
 
     def __init__(self, path: str | Path, capacity: int, n_samples: int):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._tmp = self.path.with_name(f".{self.path.stem}.partial.npy")
-        self.n_samples = n_samples
         self.capacity = capacity
-        self.rows = 0
-        self._array = open_memmap(self._tmp, mode="w+", dtype=np.float32, shape=(max(capacity, 1), N_LEADS, n_samples))
+        self.n_samples = n_samples
+        self.row_bytes = N_LEADS * n_samples * 4
+        with open(self._tmp, "wb") as fh:
+            self.header_len = _write_npy_header(fh, (capacity, N_LEADS, n_samples))
+            fh.truncate(self.header_len + capacity * self.row_bytes)
 
-    def append(self, signal_mv: np.ndarray) -> int:
-        """Store one record (12, L) in mV as the next row; returns its row index."""
-        if self.rows >= self.capacity:
-            raise ContractError(self.path, f"more than the {self.capacity} rows planned")
-        self._array[self.rows] = signal_mv
-        self.rows += 1
-        return self.rows - 1
+    @property
+    def target(self) -> tuple[str, int, int, int]:
+        """What ``write_slot`` needs (picklable): file, header length, row bytes, capacity."""
+        return str(self._tmp), self.header_len, self.row_bytes, self.capacity
 
-    def close(self) -> None:
-        self._array.flush()
-        offset = self._array.offset
-        del self._array
-        header = {"descr": "<f4", "fortran_order": False, "shape": (self.rows, N_LEADS, self.n_samples)}
-        text = repr(header).encode("latin1")
-        prefix_len = len(np.lib.format.magic(1, 0)) + 2  # magic string + uint16 header length (v1.0)
-        space = offset - prefix_len - 1  # header text + padding, then a newline
-        if offset >= 65536 + prefix_len or len(text) > space:
-            raise ContractError(self.path, f"cannot rewrite a .npy header of {offset} bytes in place")
+    def close(self, filled: list[bool] | np.ndarray) -> int:
+        """Keep the filled slots in order, finish the file; returns the number of rows."""
+        filled = np.asarray(filled, dtype=bool)
+        if filled.shape != (self.capacity,):
+            raise ContractError(self.path, f"{filled.size} slot flags for {self.capacity} slots")
+        rows = int(filled.sum())
         with open(self._tmp, "r+b") as fh:
-            fh.seek(0)
-            fh.write(np.lib.format.magic(1, 0) + int(offset - prefix_len).to_bytes(2, "little"))
-            fh.write(text + b" " * (space - len(text)) + b"\n")
-            fh.truncate(offset + self.rows * N_LEADS * self.n_samples * 4)
+            if rows < self.capacity:
+                _compact_rows(fh, filled, self.header_len, self.row_bytes)
+            fh.truncate(self.header_len + rows * self.row_bytes)
+            _write_npy_header(fh, (rows, N_LEADS, self.n_samples), self.header_len)
         os.replace(self._tmp, self.path)
+        return rows
+
+
+def write_slot(target: tuple[str, int, int, int], slot: int, signal_mv: np.ndarray) -> None:
+    """Write one record (12, L) in mV into slot ``slot`` of a SplitSlots file."""
+    path, header_len, row_bytes, capacity = target
+    row = np.ascontiguousarray(signal_mv, dtype="<f4")
+    if row.nbytes != row_bytes or not 0 <= slot < capacity:
+        raise ContractError(path, f"row of {row.nbytes} bytes for slot {slot}: expected {row_bytes} bytes, slot < {capacity}")
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        os.pwrite(fd, row.tobytes(), header_len + slot * row_bytes)
+    finally:
+        os.close(fd)
+
+
+def _write_npy_header(fh, shape: tuple[int, ...], length: int | None = None) -> int:
+    """Write a v1.0 .npy header for float32 ``shape`` at the file start, padded to ``length``
+    bytes (or to a multiple of 64 with room for larger shapes); returns its length."""
+    text = repr({"descr": "<f4", "fortran_order": False, "shape": tuple(shape)}).encode("latin1")
+    magic = np.lib.format.magic(1, 0)
+    prefix = len(magic) + 2
+    if length is None:
+        length = -(-(prefix + len(text) + 1 + 16) // 64) * 64
+    space = length - prefix - 1
+    if len(text) > space or length - prefix >= 65536:
+        raise ContractError(getattr(fh, "name", "<npy>"), f"a .npy header for {shape} does not fit in {length} bytes")
+    fh.seek(0)
+    fh.write(magic + int(length - prefix).to_bytes(2, "little"))
+    fh.write(text + b" " * (space - len(text)) + b"\n")
+    return length
+
+
+def _compact_rows(fh, filled: np.ndarray, header_len: int, row_bytes: int, block_rows: int = 1024) -> None:
+    """Move the filled rows up over the unfilled ones, in order, a block at a time."""
+    out = 0
+    for start in range(0, len(filled), block_rows):
+        keep = np.flatnonzero(filled[start : start + block_rows])
+        if keep.size == 0:
+            continue
+        fh.seek(header_len + start * row_bytes)
+        block = np.frombuffer(fh.read(min(block_rows, len(filled) - start) * row_bytes), dtype=np.uint8)
+        block = block.reshape(-1, row_bytes)[keep]
+        fh.seek(header_len + out * row_bytes)
+        fh.write(block.tobytes())
+        out += keep.size
 
 
 def write_records(path: str | Path, records: pd.DataFrame) -> None:

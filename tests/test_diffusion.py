@@ -1,0 +1,176 @@
+"""The DDPM process: schedules, losses, samplers, bank labels, and the train/sample entry points."""
+
+import numpy as np
+import pytest
+import torch
+
+from synecg.generators import diffusion_train
+from synecg.generators.diffusion import DiffusionProcess, ProcessConfig, class_draws
+from synecg.generators.diffusion_train import Runtime, TrainSettings, load_network, sample_diffusion, train_diffusion
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny models run fastest on one thread (and do not fight the other tests for cores)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+TIME_DIFFUSION = ProcessConfig(train_steps=1000, beta_end=1e-2, zero_terminal_snr=True, prediction="sample", weighting="snr")
+SSSD = ProcessConfig(train_steps=200, beta_end=0.02, prediction="epsilon")
+
+
+def test_zero_terminal_snr_schedule_ends_at_pure_noise_and_alpha_bar_decreases():
+    ab = DiffusionProcess(TIME_DIFFUSION).alphas_cumprod
+    assert ab[-1] == 0.0
+    assert torch.all(ab[1:] < ab[:-1])
+    assert ab[0] == pytest.approx(1 - 1e-4, abs=1e-6)  # the rescale keeps the first step's ᾱ (Lin et al. Alg. 1)
+
+
+def test_sssd_schedule_is_the_published_linear_beta_schedule():
+    ab = DiffusionProcess(SSSD).alphas_cumprod
+    betas = np.linspace(1e-4, 0.02, 200)
+    np.testing.assert_allclose(ab.numpy(), np.cumprod(1 - betas), rtol=1e-5)
+    assert ab[-1] > 0
+
+
+def test_snr_weighting_floors_the_zero_snr_step_and_matches_snr_elsewhere():
+    proc = DiffusionProcess(TIME_DIFFUSION)
+    w, snr = proc.loss_weights(), proc.snr()
+    assert torch.all(torch.isfinite(w)) and torch.all(w > 0)
+    assert w[-1] == pytest.approx(float(snr[-2]), rel=1e-5)
+    np.testing.assert_allclose(w[:-1].numpy(), snr[:-1].numpy(), rtol=1e-5)
+    trunc = DiffusionProcess(ProcessConfig(**{**TIME_DIFFUSION.__dict__, "weighting": "truncated_snr"})).loss_weights()
+    assert trunc.min() == 1.0
+
+
+def test_epsilon_prediction_with_zero_terminal_snr_is_rejected():
+    with pytest.raises(ValueError, match="zero terminal SNR"):
+        ProcessConfig(zero_terminal_snr=True, prediction="epsilon")
+
+
+def test_x0_loss_of_the_true_signal_is_zero_and_eps_loss_of_the_true_noise_is_zero():
+    x0 = torch.randn(4, 3, 32)
+    y = torch.zeros(4, dtype=torch.long)
+    proc = DiffusionProcess(TIME_DIFFUSION)
+    assert proc.training_loss(lambda x_t, t, y: x0, x0, y, torch.Generator().manual_seed(0)) == 0
+    proc = DiffusionProcess(SSSD)
+    gen = torch.Generator().manual_seed(1)
+    state = gen.get_state()
+    torch.randint(0, 200, (4,), generator=gen)
+    noise = torch.randn(x0.shape, generator=gen)
+    gen.set_state(state)
+    assert proc.training_loss(lambda x_t, t, y: noise, x0, y, gen) == 0
+
+
+@pytest.mark.parametrize("sampler", ["ddpm", "ddim"])
+def test_sampler_with_an_oracle_x0_network_returns_that_signal(sampler):
+    target = torch.linspace(-1, 1, 16).expand(2, 3, 16).clone()
+    proc = DiffusionProcess(ProcessConfig(train_steps=50, beta_end=0.05, zero_terminal_snr=True, prediction="sample"))
+    x = proc.sample(lambda x_t, t, y: target, torch.zeros(2, dtype=torch.long), (3, 16), torch.Generator().manual_seed(0), sampler, 10)
+    torch.testing.assert_close(x, target, atol=1e-3, rtol=0)
+
+
+def test_balanced_draws_skip_classes_absent_from_training_and_real_draws_follow_frequencies():
+    train = np.array([0] * 90 + [3] * 10)
+    bal = class_draws(5, 7, "balanced", np.random.default_rng(0), train)
+    assert np.array_equal(bal, np.repeat([0, 3], 5))
+    real = class_draws(100, 7, "real", np.random.default_rng(0), train)
+    assert len(real) == 700 and set(real) <= {0, 3}
+    assert 0.85 < np.mean(real == 0) < 0.95
+
+
+def _data(n=24, length=64, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(n, 12, length)).astype(np.float32), rng.integers(0, 7, n)
+
+
+TINY_STEPS = dict(steps=7, batch_size=4, checkpoint_every=2, log_every=2, val_every=3, val_batches=1)
+
+
+@pytest.mark.parametrize("name", ["sssd", "diffwave", "timediffusion"])
+def test_killed_and_resumed_training_ends_with_the_uninterrupted_weights(name, tmp_path, monkeypatch):
+    x, y = _data()
+    settings = TrainSettings(preset="tiny", **TINY_STEPS)
+    ref = train_diffusion(name, settings, x, y, x[:4], y[:4], tmp_path / "ref", seed=3)
+
+    calls = {"n": 0}
+    original = diffusion_train.DiffusionProcess.training_loss
+
+    def crashing(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 6:  # the 6th training batch (validation at step 3 also calls it once)
+            raise KeyboardInterrupt
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(diffusion_train.DiffusionProcess, "training_loss", crashing)
+    with pytest.raises(KeyboardInterrupt):
+        train_diffusion(name, settings, x, y, x[:4], y[:4], tmp_path / "run", seed=3)
+    monkeypatch.setattr(diffusion_train.DiffusionProcess, "training_loss", original)
+    resumed = train_diffusion(name, settings, x, y, x[:4], y[:4], tmp_path / "run", seed=3)
+    assert resumed["final_step"] == 7
+    for key in ("state_dict", "ema_state_dict"):
+        for k, v in ref[key].items():
+            assert torch.equal(v, resumed[key][k]), f"{key}.{k} differs after resume"
+
+
+def test_changed_settings_do_not_resume_from_old_checkpoints(tmp_path):
+    x, y = _data()
+    train_diffusion("diffwave", TrainSettings(preset="tiny", **TINY_STEPS), x, y, None, None, tmp_path, seed=3)
+    logs = []
+
+    class Log:
+        def info(self, msg):
+            logs.append(msg)
+
+    train_diffusion("diffwave", TrainSettings(preset="tiny", lr=1e-3, **TINY_STEPS), x, y, None, None, tmp_path, seed=3, logger=Log())
+    assert any("starting at step 0" in m for m in logs)
+
+
+@pytest.mark.parametrize("name", ["sssd", "timediffusion"])
+def test_sampler_reproduces_a_bank_bit_for_bit_from_the_same_seed(name, tmp_path):
+    x, y = _data()
+    payload = train_diffusion(name, TrainSettings(preset="tiny", steps=2, batch_size=4), x, y, None, None, tmp_path, seed=1)
+    labels = np.array([0, 1, 2, 6, 6])
+    a = sample_diffusion(payload, labels, seed=11, sampler="ddim", steps=4, batch_size=2)
+    b = sample_diffusion(payload, labels, seed=11, sampler="ddim", steps=4, batch_size=2)
+    c = sample_diffusion(payload, labels, seed=12, sampler="ddim", steps=4, batch_size=2)
+    assert a.shape == (5, 12, 64) and a.dtype == np.float32
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, c)
+    d = sample_diffusion(payload, labels[:2], seed=11, sampler="ddpm", batch_size=2)
+    assert np.array_equal(d, sample_diffusion(payload, labels[:2], seed=11, sampler="ddpm", batch_size=2))
+
+
+def test_model_payload_round_trips_through_load_network(tmp_path):
+    x, y = _data()
+    payload = train_diffusion("diffwave", TrainSettings(preset="tiny", steps=2, batch_size=4), x, y, None, None, tmp_path, seed=1)
+    net = load_network(payload, "final")
+    for k, v in payload["state_dict"].items():
+        assert torch.equal(net.state_dict()[k], v)
+    assert not net.training
+
+
+def test_class_conditioning_separates_two_very_different_classes(tmp_path):
+    """Class 0 sits at +1 mV, class 1 at -1 mV (plus a wave): the samples' means tell them apart.
+
+    The process here ends at zero SNR (x0-prediction), so a sample can only find its level through
+    the class input: with SSSD's T=200 schedule ᾱ_T = 0.13 and the level would leak through x_T.
+    """
+    rng = np.random.default_rng(0)
+    n, length = 64, 64
+    y = np.repeat([0, 1], n // 2)
+    wave = 0.3 * np.sin(2 * np.pi * np.arange(length) / 32)
+    x = (np.where(y == 0, 1.0, -1.0)[:, None, None] + wave + 0.05 * rng.normal(size=(n, 12, length))).astype(np.float32)
+    settings = TrainSettings(preset="tiny", steps=100, batch_size=16, lr=3e-3, ema_decay=0.9, log_every=50, checkpoint_every=1000)
+    process = ProcessConfig(train_steps=100, beta_end=0.05, zero_terminal_snr=True, prediction="sample", weighting="none")
+    payload = train_diffusion("diffwave", settings, x, y, None, None, tmp_path, seed=0, process_config=process)
+    labels = np.repeat([0, 1], 8)
+    samples = sample_diffusion(payload, labels, seed=5, sampler="ddim", steps=10, batch_size=16)
+    means = samples.mean(axis=(1, 2))
+    assert means[labels == 0].min() > 0.5 and means[labels == 1].max() < -0.5
+
+
+def test_runtime_autocast_is_off_on_cpu():
+    assert not Runtime(torch.device("cpu"), bf16=True).autocast

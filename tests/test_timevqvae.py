@@ -1,0 +1,169 @@
+"""TimeVQVAE: the STFT band split, the quantiser, the MaskGIT prior, sampling, resumable training."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from synecg.generators.timevqvae import stft as tf
+from synecg.generators.timevqvae.config import PriorConfig, Stage2Config, SamplingConfig, preset, resolve, stage_params
+from synecg.generators.timevqvae.sampling import decode_branch, guided_logits, n_masked_after, sample_tokens
+from synecg.generators.timevqvae.stage1 import VQVAE
+from synecg.generators.timevqvae.stage2 import Priors, mask_ratio, random_mask
+from synecg.generators.timevqvae.train import class_counts, sample, train_stage2
+
+FS = 100.0
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny models run fastest single-threaded (and do not fight other tests for the cores)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def _lf_share(f_hz: float, n_fft: int, length: int = 1000) -> float:
+    """Fraction of a sinusoid's energy that lands in the LF band (edges trimmed)."""
+    t = torch.arange(length) / FS
+    x = torch.sin(2 * math.pi * f_hz * t).reshape(1, 1, -1)
+    lf, hf = tf.split_lf_hf(x, n_fft)
+    e_lf, e_hf = (lf[..., 100:-100] ** 2).sum(), (hf[..., 100:-100] ** 2).sum()
+    return float(e_lf / (e_lf + e_hf))
+
+
+def test_lf_plus_hf_reconstructs_the_input():
+    x = torch.randn(2, 12, 1000, generator=torch.Generator().manual_seed(0))
+    for n_fft in (4, 8, 16):
+        lf, hf = tf.split_lf_hf(x, n_fft)
+        assert torch.allclose(lf + hf, x, atol=1e-5)
+        assert lf.abs().mean() > 0.05 and hf.abs().mean() > 0.05  # both bands carry part of white noise
+
+
+@pytest.mark.parametrize("n_fft", [4, 16])
+def test_crossover_frequency_is_fs_over_two_nfft(n_fft):
+    fc = tf.crossover_hz(FS, n_fft)  # 12.5 Hz for n_fft 4, 3.1 Hz for n_fft 16
+    assert _lf_share(0.6 * fc, n_fft) > 0.55
+    assert abs(_lf_share(fc, n_fft) - 0.5) < 0.05
+    assert _lf_share(1.4 * fc, n_fft) < 0.45
+    assert _lf_share(2.5 * fc, n_fft) < 0.02  # well above: (nearly) all HF
+
+
+def test_token_counts_of_the_presets():
+    assert VQVAE(12, 1000, preset("ecg").stage1).n_tokens == (31, 250)  # generators.md sec. 8
+    lf, hf = VQVAE(12, 1000, preset("paper", "chapman").stage1).n_tokens
+    assert hf % 8 == 0 and lf < hf  # n_fft 16: 8 HF rows
+
+
+def test_quantiser_shapes_and_codebook_usage():
+    torch.manual_seed(0)
+    cfg = preset("tiny").stage1
+    model = VQVAE(12, 400, cfg)
+    x = torch.randn(16, 12, 400)
+    out = model(x)  # training mode
+    n_lf, n_hf = model.n_tokens
+    assert out.xhat_lf.shape == out.xhat_hf.shape == x.shape
+    assert out.tokens_lf.shape == (16, n_lf) and out.tokens_hf.shape == (16, n_hf)
+    assert int(out.tokens_hf.max()) < cfg.codebook_size and out.vq_loss.ndim == 0
+    model = VQVAE(12, 400, cfg).eval()
+    first = model(x)  # k-means initialises the codebooks on the first batch
+    lf, hf = model.encode(x)
+    assert torch.equal(lf, first.tokens_lf) and torch.equal(hf, first.tokens_hf)
+    # k-means on this batch spreads the batch over many codes
+    assert lf.unique().numel() > cfg.codebook_size // 4 and hf.unique().numel() > cfg.codebook_size // 4
+    x_lf, x_hf = model.decode(lf, hf)
+    assert torch.allclose(x_lf, first.xhat_lf, atol=1e-5) and torch.allclose(x_hf, first.xhat_hf, atol=1e-5)
+
+
+def test_mask_schedule_is_cosine_and_masks_at_least_one_token():
+    assert float(mask_ratio(torch.tensor(0.0))) == pytest.approx(1.0)
+    assert float(mask_ratio(torch.tensor(1.0))) == pytest.approx(0.0, abs=1e-7)
+    assert float(mask_ratio(torch.tensor(0.5))) == pytest.approx(math.cos(math.pi / 4))
+    mask = random_mask(4000, 50, torch.Generator().manual_seed(0), "cpu")
+    per_row = mask.sum(1)
+    assert per_row.min() >= 1 and per_row.max() == 50
+    # E[cos(pi u / 2)] = 2 / pi of the tokens masked on average
+    assert per_row.float().mean() / 50 == pytest.approx(2 / math.pi, abs=0.02)
+
+
+def test_decoding_schedule_unmasks_monotonically_to_zero():
+    n, steps, left = 100, 10, 100
+    seq = []
+    for s in range(steps):
+        left = n_masked_after(s, steps, n, left)
+        seq.append(left)
+    assert seq[-1] == 0 and all(a > b for a, b in zip(seq, seq[1:]))
+    assert seq[0] == math.floor(100 * math.cos(math.pi / 20))
+
+
+def _priors(seed=0, n_classes=7, lf_tokens=6, hf_tokens=8, codebook=8):
+    torch.manual_seed(seed)
+    small = PriorConfig(hidden=32, layers=1, heads=2, ff_mult=2, dropout=0.0)
+    return Priors(Stage2Config(lf=small, hf=small), codebook, lf_tokens, hf_tokens, 2, n_classes)
+
+
+def test_cfg_scale_one_equals_the_conditional_pass_and_two_extrapolates():
+    priors = _priors().eval()
+    tokens = torch.randint(0, 9, (5, 6), generator=torch.Generator().manual_seed(1))
+    labels = torch.tensor([0, 1, 2, 3, 4])
+    cond = priors.lf(tokens, labels)
+    uncond = priors.lf(tokens, torch.full_like(labels, 7))
+    assert torch.equal(guided_logits(priors.lf, tokens, labels, None, 1.0), cond)
+    assert torch.allclose(guided_logits(priors.lf, tokens, labels, None, 2.0), 2 * cond - uncond, atol=1e-5)
+
+
+def test_seeded_sampling_is_reproducible_and_fills_every_token():
+    priors = _priors().eval()
+    labels = torch.tensor([0, 0, 3, 6])
+    cfg = SamplingConfig(steps_lf=5, steps_hf=5, cfg_scale=1.5, temperature_lf=4.0, temperature_hf=1.0)
+    a = sample_tokens(priors, labels, cfg, torch.Generator().manual_seed(3))
+    b = sample_tokens(priors, labels, cfg, torch.Generator().manual_seed(3))
+    c = sample_tokens(priors, labels, cfg, torch.Generator().manual_seed(4))
+    assert all(torch.equal(u, v) for u, v in zip(a, b))
+    assert not all(torch.equal(u, v) for u, v in zip(a, c))
+    assert a[0].shape == (4, 6) and a[1].shape == (4, 8)
+    assert int(a[0].max()) < 8 and int(a[1].max()) < 8  # no mask id left
+
+
+def test_class_conditioning_separates_two_token_vocabularies(tmp_path):
+    """Class 0 sequences use codes 0-3, class 1 codes 4-7: sampled tokens must follow the class."""
+    g = torch.Generator().manual_seed(0)
+    n = 256
+    y = torch.arange(n) % 2
+    lf = torch.randint(0, 4, (n, 6), generator=g) + 4 * y[:, None]
+    hf = torch.randint(0, 4, (n, 8), generator=g) + 4 * y[:, None]
+    tokens = {"train": {"lf": lf, "hf": hf, "y": y}, "val": {"lf": lf[:0], "hf": hf[:0], "y": y[:0]},
+              "stage1_sha256": "fixture"}
+    stage1 = {"n_tokens": [6, 8], "hf_rows": 2, "codebook_size": 8}
+    small = PriorConfig(hidden=32, layers=1, heads=2, ff_mult=2, dropout=0.0)
+    cfg = Stage2Config(lf=small, hf=small, batch_size=64, steps=80, lr=3e-3, checkpoint_every=1000, log_every=1000)
+    payload = train_stage2(tokens, stage1, cfg, seed=1, dataset="toy", checkpoint_dir=tmp_path, device=torch.device("cpu"))
+    from synecg.generators.timevqvae.train import build_stage2
+
+    priors = build_stage2(payload)
+    labels = torch.tensor([0] * 32 + [1] * 32)
+    s_lf, s_hf = sample_tokens(priors, labels, SamplingConfig(steps_lf=4, steps_hf=4, temperature_lf=1.0),
+                               torch.Generator().manual_seed(0))
+    for tok in (s_lf, s_hf):
+        in_class = ((tok >= 4).long() == labels[:, None]).float().mean()
+        assert in_class > 0.9
+
+
+def test_class_counts_uniform_and_train_prior():
+    y = np.array([1] * 80 + [2] * 20)
+    assert class_counts(y, 10).tolist() == [0, 10, 10, 0, 0, 0, 0]
+    assert class_counts(y, 10, "train").tolist() == [0, 16, 4, 0, 0, 0, 0]
+    with pytest.raises(ValueError, match="class_prior"):
+        class_counts(y, 10, "other")
+
+
+def test_resolve_applies_preset_then_overrides_and_rejects_unknown_keys():
+    cfg = resolve({"preset": "paper", "stage2": {"steps": 5, "lf": {"layers": 1}}}, "chapman")
+    assert cfg.stage1.init_dim == 32 and cfg.stage1.width_lf == 16  # Chapman paper config
+    assert resolve({"preset": "paper"}, "ptbxl").stage1.init_dim == 16
+    assert cfg.stage2.steps == 5 and cfg.stage2.lf.layers == 1 and cfg.stage2.hf.layers == 4
+    assert stage_params(cfg)["stage1"] == stage_params(resolve({"preset": "paper"}, "chapman"))["stage1"]
+    with pytest.raises(ValueError, match="unknown keys"):
+        resolve({"stage1": {"nfft": 4}}, "ptbxl")
