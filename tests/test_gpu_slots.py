@@ -75,6 +75,15 @@ def test_a_killed_job_releases_its_gpu(tmp_path):
     follower.wait(10)
 
 
+def test_a_process_asking_twice_keeps_its_gpu(tmp_path):
+    first = runtime.claim_gpu_slot(["0", "1"], tmp_path)
+    assert runtime.claim_gpu_slot(["0", "1"], tmp_path) == first
+    other = start_claim(tmp_path, "0,1")  # another process gets the other GPU
+    assert claimed(other) == 1 - first
+    other.stdin.close()
+    other.wait(10)
+
+
 def test_visible_gpu_tokens_follow_cuda_visible_devices(monkeypatch):
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2,5")
     assert runtime.visible_gpu_tokens(2) == ["2", "5"]

@@ -66,7 +66,11 @@ def claim_gpu_slot(devices: list[str], lock_dir: Path, poll_seconds: float = 2.0
     held until this process exits, also when it is killed, so a crashed job never leaks a GPU).
     When all are taken, wait: local Snakemake runs with ``--resources gpu=N`` never start more GPU
     jobs than devices, so this only waits when runs overlap (e.g. two Snakemake runs at once).
+    A process that asks again gets the device it already holds.
     """
+    key = (str(lock_dir), tuple(devices))
+    if key in _CLAIMED:
+        return _CLAIMED[key]
     lock_dir.mkdir(parents=True, exist_ok=True)
     waited = 0.0
     while True:
@@ -82,6 +86,7 @@ def claim_gpu_slot(devices: list[str], lock_dir: Path, poll_seconds: float = 2.0
             handle.write(f"{os.getpid()}\n")
             handle.flush()
             _HELD_GPU_LOCKS.append(handle)
+            _CLAIMED[key] = index
             return index
         if logger is not None and waited % 60 < poll_seconds:
             logger.info("all %d GPUs (%s) are in use by other jobs; waiting", len(devices), ",".join(devices))
@@ -89,8 +94,10 @@ def claim_gpu_slot(devices: list[str], lock_dir: Path, poll_seconds: float = 2.0
         waited += poll_seconds
 
 
-# Open lock files of the GPUs this process claimed: closing them would release the GPU.
+# Open lock files of the GPUs this process claimed (closing them would release the GPU), and the
+# device index claimed per (lock folder, device list).
 _HELD_GPU_LOCKS: list = []
+_CLAIMED: dict[tuple[str, tuple[str, ...]], int] = {}
 
 
 def visible_gpu_tokens(count: int) -> list[str]:
@@ -109,7 +116,7 @@ def select_device(preference: str = "auto", logger=None):
     try:
         import torch
     except ImportError as exc:  # a rule in the data environment asked for a device
-        raise RuntimeError("select_device needs torch: run this rule in envs/torch.yaml") from exc
+        raise RuntimeError("select_device needs torch: run this rule in envs/torch.yaml or envs/eval.yaml") from exc
 
     device = torch.device("cuda" if preference == "auto" else preference)
     if device.type == "cpu":
