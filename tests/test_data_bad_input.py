@@ -89,8 +89,12 @@ def test_every_bad_chapman_record_is_quarantined_with_its_reason(bad_chapman, tm
     counts = records["status"].value_counts()
     assert counts["kept"] == 71 and counts["excluded"] == 1 and counts["quarantined"] == 12
     assert counts.sum() == 70 + 13 + 1  # records found: 70 good + 13 bad headers + 1 orphan .mat
-    x = np.concatenate([load_split(tmp_path / "out", s)[0] for s in ("train", "val", "test")])
-    assert len(x) == 71 and np.isfinite(x).all()
+    spec = SignalSpec(source_fs=500, target_fs=100, seconds=10)
+    for split in ("train", "val", "test"):  # quarantined slots dropped, the rest in records order
+        x, _, rows = load_split(tmp_path / "out", split)
+        assert len(x) == len(rows) > 0
+        for k in (0, len(rows) // 2, len(rows) - 1):
+            assert np.array_equal(x[k], prepare_signal(rows["source_path"][k], spec))
 
 
 def test_reasons_are_logged_with_counts(bad_chapman, tmp_path, caplog):

@@ -1,11 +1,17 @@
 """PhysioNet download: SHA-256 verification, resume with HTTP Range, no second download.
 Served from a local HTTP server on 127.0.0.1 (no test touches the network)."""
 
+import contextlib
 import hashlib
 import http.server
 import threading
 
 import pytest
+import yaml
+from conftest import TINY_CONFIG, run_snakemake
+
+from synecg.data.demo import write_demo
+from synecg.data.store import read_records
 
 from synecg.data.download import SUMS_FILE, download_release, ensure_file, fetch, parse_sha256sums
 from synecg.errors import DatasetError
@@ -42,6 +48,26 @@ class RangeHandler(http.server.SimpleHTTPRequestHandler):
         self.wfile.write(data[start:])
 
 
+@contextlib.contextmanager
+def serve(site):
+    """Serve ``site`` on 127.0.0.1 (a free port); yields the base URL."""
+    handler = lambda *a, **k: RangeHandler(*a, directory=str(site), **k)  # noqa: E731
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    RangeHandler.requests = []
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    finally:
+        httpd.shutdown()
+
+
+def write_sums(site):
+    files = sorted(p for p in site.rglob("*") if p.is_file() and p.name != SUMS_FILE)
+    lines = [f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.relative_to(site).as_posix()}\n" for p in files]
+    (site / SUMS_FILE).write_text("".join(lines))
+
+
 @pytest.fixture
 def server(tmp_path):
     site = tmp_path / "site"
@@ -49,15 +75,9 @@ def server(tmp_path):
     files = {"ptbxl_database.csv": b"ecg_id\n1\n", "records100/00000/00001_lr.dat": bytes(range(256)) * 40}
     for rel, data in files.items():
         (site / rel).write_bytes(data)
-    sums = "".join(f"{hashlib.sha256(d).hexdigest()}  {rel}\n" for rel, d in files.items())
-    (site / SUMS_FILE).write_text(sums)
-    handler = lambda *a, **k: RangeHandler(*a, directory=str(site), **k)  # noqa: E731
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    RangeHandler.requests = []
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/", site, files
-    httpd.shutdown()
+    write_sums(site)
+    with serve(site) as url:
+        yield url, site, files
 
 
 def test_release_downloads_verifies_and_is_not_fetched_again(server, tmp_path):
@@ -117,3 +137,21 @@ def test_sums_file_lines_are_checked():
         parse_sha256sums(f"{digest}  ../etc/passwd\n")
     with pytest.raises(DatasetError, match="line 1"):
         parse_sha256sums("nonsense\n")
+
+
+@pytest.mark.workflow
+def test_physionet_source_downloads_into_resources_then_prepares(tmp_path):
+    site = tmp_path / "site"
+    write_demo("ptbxl", site, 10, seed=4)
+    write_sums(site)
+    work = tmp_path / "work"
+    work.mkdir()
+    with serve(site) as url:
+        overlay = tmp_path / "physionet.yaml"
+        overlay.write_text(yaml.safe_dump({"datasets": {"ptbxl": {"source": "physionet", "url": url}}}))
+        run_snakemake(work, "--cores", "2", "results/data/ptbxl/records.csv", configfiles=(TINY_CONFIG, overlay))
+    verified = (work / "resources/physionet/ptbxl.verified.json").read_text()
+    assert '"downloaded": 282' in verified  # 70 records x (.hea, .dat) x 2 rates + 2 tables
+    records = read_records(work / "results/data/ptbxl/records.csv")
+    assert (records["status"] == "kept").sum() == 70
+    assert records["source_path"].str.startswith("resources/physionet/ptbxl/records100/").all()

@@ -76,6 +76,8 @@ def test_chapman_mat_is_resampled_to_100_hz_with_anti_aliasing(shared_data):
     assert np.allclose(x.mean(axis=1), raw.mean(axis=1), atol=0.02)
     blocks = raw.reshape(12, 1000, 5).mean(axis=2)
     assert np.corrcoef(x[1, 10:-10], blocks[1, 10:-10])[0, 1] > 0.95
+    # at 500 Hz the record is taken as it is
+    assert np.array_equal(prepare_signal(path, SignalSpec(source_fs=500, target_fs=500, seconds=10)), raw)
 
 
 def test_prepare_real_ptbxl_at_500_hz_reads_records500(shared_data, tmp_path):

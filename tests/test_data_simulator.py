@@ -120,3 +120,17 @@ def test_demo_layouts_are_read_by_the_real_readers_with_every_class(tmp_path):
     assert (tmp_path / "ptbxl" / "records500" / "00000" / "00001_hr.dat").stat().st_size == 12 * 5000 * 2
     assert "AVR" in (tmp_path / "ptbxl" / "records100" / "00000" / "00001_lr.hea").read_text()
     assert LEADS[3] == "aVR"
+
+
+def test_demo_100_hz_records_are_the_500_hz_records_decimated(tmp_path):
+    from synecg.data.wfdb_io import read_header, read_signal
+
+    write_demo("ptbxl", tmp_path, 10, seed=2)
+    lr = read_signal(read_header(tmp_path / "records100" / "00000" / "00003_lr.hea"))
+    hr = read_signal(read_header(tmp_path / "records500" / "00000" / "00003_hr.hea"))
+    assert lr.shape == (12, 1000) and hr.shape == (12, 5000)
+    from scipy.signal import resample_poly
+
+    reference = resample_poly(hr.astype(np.float64), 1, 5, axis=1)  # scipy's anti-aliasing resampler
+    assert np.corrcoef(lr[1], reference[1])[0, 1] > 0.99
+    assert np.abs(lr[2] - (lr[1] - lr[0])).max() <= 0.0011  # Einthoven in the stored 100 Hz file

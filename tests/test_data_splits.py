@@ -111,3 +111,10 @@ def test_multi_rhythm_records_follow_priority_rule():
     assert resolve_rhythm(["SR", "PACE"], PTBXL_CODE_TO_CLASS, ["SR"]).label == "SR"
     assert resolve_rhythm(["PACE"], PTBXL_CODE_TO_CLASS, ["SR"]).reason == "rhythm PACE is not one of the seven classes"
     assert resolve_rhythm(["SR", "AFIB"], PTBXL_CODE_TO_CLASS, ["STACH"]).label == ""
+
+
+def test_split_fractions_must_add_up_to_one(prepared, tmp_path):
+    with pytest.raises(ValueError, match="prepare.split_fractions"):
+        prepare_dataset("chapman", prepared / "raw" / "chapman", tmp_path, 100, 10,
+                        {"split_fractions": {"train": 0.8, "val": 0.2, "test": 0.2}}, seed=5)
+    assert not list(tmp_path.glob("*.npy")) and not list(tmp_path.glob(".*"))

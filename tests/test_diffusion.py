@@ -139,8 +139,9 @@ def test_sampler_reproduces_a_bank_bit_for_bit_from_the_same_seed(name, tmp_path
     assert a.shape == (5, 12, 64) and a.dtype == np.float32
     assert np.array_equal(a, b)
     assert not np.array_equal(a, c)
-    d = sample_diffusion(payload, labels[:2], seed=11, sampler="ddpm", batch_size=2)
-    assert np.array_equal(d, sample_diffusion(payload, labels[:2], seed=11, sampler="ddpm", batch_size=2))
+    if name == "sssd":  # the full ancestral sampler too (T = 200; Time-Diffusion's T = 1000 is slow here)
+        d = sample_diffusion(payload, labels[:2], seed=11, sampler="ddpm", batch_size=2)
+        assert np.array_equal(d, sample_diffusion(payload, labels[:2], seed=11, sampler="ddpm", batch_size=2))
 
 
 def test_model_payload_round_trips_through_load_network(tmp_path):

@@ -143,3 +143,35 @@ def test_transfer_job_fine_tunes_from_the_pretrained_model(study, monkeypatch):
     record = read_json(metrics_path("ptbxl", TRANSFER, "a", 0.5, 0))
     assert record["trainable"] == "head" and record["n_train_synthetic"] == 0 and record["n_test"] == 21
     assert record["pretrained_val_loss"] == pytest.approx(pretrained["best_val_loss"])
+
+
+def test_union_of_banks_matches_concat_banks_row_for_row(study):
+    from synecg.generators.bank import concat_banks, load_bank, split_bank
+
+    dirs = [study / "bank" / "a", study / "bank" / "b"]
+    union = load_synthetic(dirs, ["a", "b"], np.random.default_rng(4))
+    reference = concat_banks([load_bank(d) for d in dirs], ["a", "b"])
+    rows = split_bank(reference.y, np.random.default_rng(4))
+    for split in ("train", "val", "test"):
+        assert np.array_equal(union[split].x, reference.x[rows[split]])
+        assert np.array_equal(union[split].y, reference.y[rows[split]])
+
+
+def test_banks_of_different_lengths_are_refused(tmp_path):
+    write_fixture_bank(tmp_path / "a", {"SR": 3}, 200, 1, "a")
+    write_fixture_bank(tmp_path / "b", {"SR": 3}, 100, 2, "b")
+    with pytest.raises(ContractError, match="different signal lengths"):
+        load_synthetic([tmp_path / "a", tmp_path / "b"], ["a", "b"], np.random.default_rng(0))
+
+
+def test_prepared_dataset_runs_never_train_on_test_record_ids(study):
+    real = load_real(study / "data" / "ptbxl", "ptbxl")
+    synthetic = load_synthetic([study / "bank" / "a"], ["a"], np.random.default_rng(0))
+    test_ids = set(real["test"].ids)
+    assert len(test_ids) == 21
+    for setting in ("TrRTeR", "TrRSTeR", TRANSFER):
+        for fraction in (0.2, 1.0):
+            data = assemble_run(setting, real, synthetic, fraction, real_rng=np.random.default_rng(1),
+                                synthetic_rng=np.random.default_rng(2), ratio_rng=np.random.default_rng(3))
+            assert not test_ids & (set(data.train_ids) | set(data.val_ids))
+            assert set(data.tests["real"].ids) == test_ids  # the whole real test split, nothing synthetic

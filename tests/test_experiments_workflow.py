@@ -11,7 +11,7 @@ from experiment_fixtures import write_study_inputs
 from synecg.io import read_json
 
 EXPERIMENT_RULES = [
-    "train_real_classifier", "evaluate_cross_dataset", "evaluate_trts", "train_synthetic_classifier",
+    "train_real_classifier", "evaluate_cross_dataset", "train_synthetic_classifier",
     "train_augmented_classifier", "transfer_classifier", "aggregate_experiments", "plot_transfer_curves",
     "plot_augmentation", "plot_baseline_confusion",
 ]
@@ -61,7 +61,7 @@ def test_experiment_stage_produces_tables_and_figures_from_fixture_inputs(tmp_pa
     plan = run_snakemake(tmp_path, *_args(), "-n", configfiles=(TINY_CONFIG, overlay))
     jobs = _planned(plan.stdout)
     assert jobs.get("train_augmented_classifier") == 3
-    assert not {"train_real_classifier", "train_synthetic_classifier", "transfer_classifier", "evaluate_trts"} & set(jobs)
+    assert not {"train_real_classifier", "train_synthetic_classifier", "transfer_classifier"} & set(jobs)
 
 
 def _planned(stdout):
@@ -92,7 +92,7 @@ def test_paper_grid_plans_in_seconds(tmp_path):
     n_gen = len(paper["generators"]["enabled"]) + 1  # + all
     assert jobs["train_real_classifier"] == 3
     assert jobs["evaluate_cross_dataset"] == 1
-    for rule in ("evaluate_trts", "train_synthetic_classifier", "train_augmented_classifier", "transfer_classifier"):
+    for rule in ("train_synthetic_classifier", "train_augmented_classifier", "transfer_classifier"):
         assert jobs[rule] == 3 * n_gen
     assert seconds < 60, f"planning the paper grid took {seconds:.1f} s"
 

@@ -6,7 +6,9 @@
 def bank_targets():
     """Every (dataset, generator) bank and its figure."""
     banks = [f for d in DATASETS for g in GENERATORS for f in bank_files(d, g)]
-    figures = [f"results/figures/banks/{d}/{g}.png" for d in DATASETS for g in GENERATORS]
+    figures = [
+        f"results/figures/banks/{d}/{g}.png" for d in DATASETS for g in GENERATORS
+    ]
     return banks + figures
 
 
@@ -28,13 +30,16 @@ if "merged" in DATASETS and MERGED_BANK == "concat":
             generator="|".join(GENERATORS),
         conda:
             "../../envs/eval.yaml"
+        threads: res("light", "threads")
         resources:
             mem_mb=res("light", "mem_mb"),
             runtime=res("light", "runtime"),
             gpu=res("light", "gpu"),
-        threads: res("light", "threads")
         params:
-            parts=lambda w: {"ptbxl": bank_dir("ptbxl", w.generator), "chapman": bank_dir("chapman", w.generator)},
+            parts=lambda w: {
+                "ptbxl": bank_dir("ptbxl", w.generator),
+                "chapman": bank_dir("chapman", w.generator),
+            },
         script:
             "../scripts/concat_merged_bank.py"
 
@@ -60,11 +65,11 @@ rule plot_bank:
         generator="|".join(GENERATORS),
     conda:
         "../../envs/eval.yaml"
+    threads: res("light", "threads")
     resources:
         mem_mb=res("light", "mem_mb"),
         runtime=res("light", "runtime"),
         gpu=res("light", "gpu"),
-    threads: res("light", "threads")
     params:
         bank=lambda w: bank_dir(w.dataset, w.generator),
         dataset_dir=lambda w: dataset_dir(w.dataset),

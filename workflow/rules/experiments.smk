@@ -17,7 +17,7 @@ EXPERIMENTS = config["experiments"]
 FRACTIONS = [fraction_label(f) for f in EXPERIMENTS["fractions"]]
 LARGEST_FRACTION = max(FRACTIONS, key=float)
 SEEDS = list(EXPERIMENTS["seeds"])
-SYNTHETIC_SETTINGS = [s for s in ("TrSTeR", "TrSTeS") if s in EXPERIMENTS["settings"]]
+SYNTHETIC_SETTINGS = [s for s in ("TrSTeR", "TrSTeS") if s in EXPERIMENTS["settings"] and GENERATORS]
 EVALUATE_TRTS = "TrRTeS" in EXPERIMENTS["settings"] and bool(GENERATORS)
 AUGMENT = "TrRSTeR" in EXPERIMENTS["settings"] and bool(GENERATORS)
 TRANSFER_ON = EXPERIMENTS["transfer"]["enabled"] and bool(GENERATORS)
@@ -51,7 +51,7 @@ def run_metrics(dataset, setting, generator, seeds, test_on=None):
     ]
 
 
-def prepared_files(dataset):
+def prepared_split_files(dataset):
     """The prepared splits of a dataset (synecg.data.store contract)."""
     return [
         f"{dataset_dir(dataset)}/{name}"
@@ -60,7 +60,7 @@ def prepared_files(dataset):
 
 
 def prepared_inputs(wildcards):
-    return prepared_files(wildcards.dataset)
+    return prepared_split_files(wildcards.dataset)
 
 
 def bank_inputs(wildcards):
@@ -70,6 +70,11 @@ def bank_inputs(wildcards):
 def bank_names(wildcards):
     """The generators whose banks make up {generator} (all enabled ones for `all`)."""
     return GENERATORS if wildcards.generator == "all" else [wildcards.generator]
+
+
+def baseline_models_for_trts(wildcards):
+    """TrRTeS tests the dataset's real-only classifiers on the bank's test split."""
+    return [models_path(wildcards.dataset, "TrRTeR", REAL_GENERATOR)] if EVALUATE_TRTS else []
 
 
 def cross_test_files(wildcards):
@@ -178,45 +183,19 @@ if CROSS_DATASETS:
             "../scripts/evaluate_cross_dataset.py"
 
 
-if EVALUATE_TRTS:
+if SYNTHETIC_SETTINGS or EVALUATE_TRTS:
 
-    rule evaluate_trts:
-        input:
-            models=models_path("{dataset}", "TrRTeR", REAL_GENERATOR),
-            banks=bank_inputs,
-        output:
-            metrics=run_metrics("{dataset}", "TrRTeS", "{generator}", SEEDS),
-        log:
-            "logs/evaluate_trts/{dataset}/{generator}.log",
-        benchmark:
-            "results/benchmarks/evaluate_trts/{dataset}/{generator}.tsv"
-        conda:
-            "../../envs/torch.yaml"
-        resources:
-            mem_mb=res("classifier", "mem_mb"),
-            runtime=res("classifier", "runtime"),
-            gpu=res("classifier", "gpu"),
-        threads: res("classifier", "threads")
-        params:
-            job=lambda w: job_params(w.dataset, w.generator, SEEDS),
-            bank_dirs=lambda w: bank_dirs(w.dataset, w.generator),
-            bank_names=bank_names,
-            bank_split=EXPERIMENTS["bank_split"],
-            device=config["compute"]["device"],
-        script:
-            "../scripts/evaluate_trts.py"
-
-
-if SYNTHETIC_SETTINGS and GENERATORS:
-
+    # TrSTeR and TrSTeS share their classifiers (trained on the bank); TrRTeS tests the real
+    # baselines on the same bank's test split. One job per (dataset, generator) loads the bank once.
     rule train_synthetic_classifier:
         input:
             prepared=prepared_inputs,
             banks=bank_inputs,
+            baselines=baseline_models_for_trts,
         output:
             metrics=[
                 m
-                for s in SYNTHETIC_SETTINGS
+                for s in SYNTHETIC_SETTINGS + (["TrRTeS"] if EVALUATE_TRTS else [])
                 for m in run_metrics("{dataset}", s, "{generator}", SEEDS)
             ],
         log:
@@ -233,6 +212,7 @@ if SYNTHETIC_SETTINGS and GENERATORS:
         params:
             job=lambda w: job_params(w.dataset, w.generator, SEEDS),
             settings=SYNTHETIC_SETTINGS,
+            trts=EVALUATE_TRTS,
             data_dir=lambda w: dataset_dir(w.dataset),
             bank_dirs=lambda w: bank_dirs(w.dataset, w.generator),
             bank_names=bank_names,
@@ -329,7 +309,6 @@ rule aggregate_experiments:
         master_seed=config["seed"],
         bootstrap=EXPERIMENTS["bootstrap"],
         primary_metric=EXPERIMENTS["primary_metric"],
-        tables_dir="results/tables",
     script:
         "../scripts/aggregate_experiments.py"
 

@@ -2,13 +2,19 @@
 # Checkpoints in results/generators/{dataset}/{generator}/checkpoints/ are not declared as outputs, so a
 # killed job keeps them and the re-run resumes from the newest (same settings only: config fingerprint).
 
-DIFFUSION_GENERATORS = [g for g in ("sssd", "diffwave", "timediffusion") if g in GENERATORS]
+DIFFUSION_GENERATORS = [
+    g for g in ("sssd", "diffwave", "timediffusion") if g in GENERATORS
+]
 
 
 def generator_settings(generator):
     """The settings that change a generator's weights: its section plus the shared training keys."""
     gen = config["generators"]
-    return {"generator": gen[generator], "training": gen["training"], "seed": config["seed"]}
+    return {
+        "generator": gen[generator],
+        "training": gen["training"],
+        "seed": config["seed"],
+    }
 
 
 def runtime_settings():
@@ -31,11 +37,11 @@ rule train_generator:
         generator="|".join(DIFFUSION_GENERATORS) or "^$",
     conda:
         "../../envs/torch.yaml"
+    threads: res("generator", "threads")
     resources:
         mem_mb=res("generator", "mem_mb"),
         runtime=res("generator", "runtime"),
         gpu=res("generator", "gpu"),
-    threads: res("generator", "threads")
     params:
         settings=lambda w: generator_settings(w.generator),
         runtime=runtime_settings(),
@@ -61,11 +67,11 @@ rule sample_bank:
         generator="|".join(DIFFUSION_GENERATORS) or "^$",
     conda:
         "../../envs/torch.yaml"
+    threads: res("generator", "threads")
     resources:
         mem_mb=res("generator", "mem_mb"),
         runtime=res("generator", "runtime"),
         gpu=res("generator", "gpu"),
-    threads: res("generator", "threads")
     params:
         bank=config["bank"],
         seed=config["seed"],

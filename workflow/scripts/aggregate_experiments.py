@@ -13,5 +13,5 @@ with atomic_path(snakemake.output.runs) as tmp:
 boot = snakemake.params.bootstrap
 tables = study_tables(runs, snakemake.params.master_seed, boot["resamples"], boot["level"], snakemake.params.primary_metric)
 for name, (numeric, display, caption) in tables.items():
-    write_table(numeric, display, Path(snakemake.params.tables_dir) / name, caption)
+    write_table(numeric, display, Path(snakemake.output.runs).parent / name, caption)
     log.info("table %s: %d rows", name, len(numeric))

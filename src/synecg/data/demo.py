@@ -19,7 +19,7 @@ import numpy as np
 
 from synecg.constants import CLASSES, LEADS
 from synecg.data.labels import CLASS_TO_SNOMED
-from synecg.data.simulate import draw_record, render, to_digital
+from synecg.data.simulate import decimate, draw_record, render, to_digital
 from synecg.data.wfdb_io import write_record
 from synecg.seeding import numpy_rng
 
@@ -74,9 +74,17 @@ def class_plan(records_per_class: int, rng: np.random.Generator) -> list[str]:
 
 def simulate_one(label: str, seconds: float, fs_list: tuple[int, ...], seed: int, dataset: str, index: int,
                  noise_mv: float, wander_mv: float) -> dict[int, np.ndarray]:
-    """One demo record rendered at each rate in ``fs_list``: {fs: int16 (12, seconds * fs)}."""
+    """One demo record at each rate in ``fs_list``: {fs: int16 (12, seconds * fs)}. Rendered at the
+    highest rate; lower rates are anti-aliased decimations of it."""
     params = draw_record(label, seconds, numpy_rng(seed, "demo", dataset, "record", index), noise_mv, wander_mv)
-    return {fs: to_digital(render(params, fs, numpy_rng(seed, "demo", dataset, "noise", index, fs))) for fs in fs_list}
+    top = max(fs_list)
+    signal = render(params, top, numpy_rng(seed, "demo", dataset, "noise", index))
+    out = {}
+    for fs in fs_list:
+        if top % fs:
+            raise ValueError(f"demo rates must divide {top} Hz, got {fs} Hz")
+        out[fs] = to_digital(decimate(signal, top // fs))
+    return out
 
 
 def write_demo_ptbxl(root: str | Path, records_per_class: int, seed: int, seconds: float = 10.0,

@@ -56,6 +56,8 @@ def build_catalog(dataset: str, root: str | Path, spec: SignalSpec, prepare_cfg:
         frame = chapman.catalog(root, multi)
         candidates = frame["status"] == "candidate"
         fractions = prepare_cfg.get("split_fractions", {"train": 0.8, "val": 0.1, "test": 0.1})
+        if abs(sum(fractions.values()) - 1.0) > 1e-6:
+            raise ValueError(f"config prepare.split_fractions {fractions} must add up to 1")
         splits = stratified_group_split(frame.loc[candidates, "label"], group_ids(frame[candidates]), fractions,
                                         numpy_rng(seed, "split", dataset))
         frame.loc[candidates, "split"] = splits.to_numpy()
@@ -63,7 +65,7 @@ def build_catalog(dataset: str, root: str | Path, spec: SignalSpec, prepare_cfg:
     raise ValueError(f"no reader for dataset {dataset!r}; expected ptbxl or chapman")
 
 
-def _prepare_into(task: tuple[str, int], spec: SignalSpec, targets: dict) -> str:
+def _prepare_into(task: tuple[str, str, int], spec: SignalSpec, targets: dict) -> str:
     """Worker: prepare one record and write it into its split slot; "" or the quarantine reason."""
     path, split, slot = task
     signal, reason = try_prepare_signal(path, spec)
@@ -102,10 +104,15 @@ def read_candidates(frame: pd.DataFrame, spec: SignalSpec, out_dir: str | Path, 
     tasks = list(zip(frame.loc[candidates, "source_path"].tolist(), splits, slots))
     work = partial(_prepare_into, spec=spec, targets=targets)
     reasons = []
-    for done, reason in enumerate(_run(tasks, work, threads), start=1):
-        reasons.append(reason)
-        if done % 5000 == 0:
-            log.info("read %d / %d records", done, len(tasks))
+    try:
+        for done, reason in enumerate(_run(tasks, work, threads), start=1):
+            reasons.append(reason)
+            if done % 5000 == 0:
+                log.info("read %d / %d records", done, len(tasks))
+    except BaseException:
+        for array in arrays.values():
+            array.discard()
+        raise
     ok = np.array([not r for r in reasons], dtype=bool)
     split_array = np.array(splits, dtype=object)
     for split, array in arrays.items():
@@ -185,14 +192,17 @@ def merge_datasets(parts: dict[str, str | Path], out_dir: str | Path, log: loggi
         writer = SplitWriter(out_dir / f"{split}.npy", sum(len(a) for a in arrays), lengths.pop())
         row = 0
         for array in arrays:
-            for start in range(0, len(array), 1024):
-                block = np.asarray(array[start : start + 1024])
+            for start in range(0, len(array), 256):  # 256 rows: 61 MB at 500 Hz
+                block = np.asarray(array[start : start + 256])
                 for k in range(len(block)):
                     writer.write(row, block[k])
                     row += 1
         writer.close()
         log.info("merged %s: %d records", split, row)
-    assert all(len(kept_rows(merged, s)) == np.load(out_dir / f"{s}.npy", mmap_mode="r").shape[0] for s in SPLITS)
+    for split in SPLITS:
+        rows = np.load(out_dir / f"{split}.npy", mmap_mode="r").shape[0]
+        if rows != len(kept_rows(merged, split)):
+            raise DatasetError(out_dir / f"{split}.npy", f"{rows} rows, records.csv lists {len(kept_rows(merged, split))}")
     write_records(out_dir / "records.csv", merged)
     write_summary(out_dir / "summary.csv", merged)
     return merged

@@ -21,7 +21,8 @@ SVTAC  150-250 bpm (160-230), regular, narrow QRS, no visible P
 =====  ==================================================================================
 
 ``draw_record`` fixes everything about a record (timing, morphology); ``render`` evaluates it at
-a sampling rate, so the 100 Hz and 500 Hz versions of a PTB-XL style record are the same beats.
+a sampling rate; ``decimate`` makes the 100 Hz version of a PTB-XL style record from its 500 Hz
+one (same beats, same noise), as PTB-XL's records100 were made from records500.
 """
 
 from __future__ import annotations
@@ -235,6 +236,22 @@ def limb_leads_from_i_ii(lead_i: np.ndarray, lead_ii: np.ndarray, chest: np.ndar
     return np.vstack([
         lead_i, lead_ii, lead_ii - lead_i, -(lead_i + lead_ii) / 2, lead_i - lead_ii / 2, lead_ii - lead_i / 2, chest,
     ])
+
+
+def decimate(signal_mv: np.ndarray, factor: int, taps: int = 61) -> np.ndarray:
+    """Anti-aliased downsampling by an integer factor along the last axis (numpy only): a
+    Hamming-windowed sinc low-pass at 0.8 x the new Nyquist frequency, zero phase, then every
+    ``factor``-th sample. The 100 Hz PTB-XL files were made from the 500 Hz ones the same way."""
+    if factor == 1:
+        return signal_mv
+    n = np.arange(taps) - (taps - 1) / 2
+    cutoff = 0.8 / factor  # fraction of the input Nyquist frequency
+    h = cutoff * np.sinc(cutoff * n) * np.hamming(taps)
+    h /= h.sum()
+    pad = taps // 2
+    padded = np.pad(signal_mv, [(0, 0)] * (signal_mv.ndim - 1) + [(pad, pad)], mode="reflect")
+    filtered = np.apply_along_axis(lambda row: np.convolve(row, h, mode="valid"), -1, padded)
+    return filtered[..., ::factor]
 
 
 def to_digital(signal_mv: np.ndarray, gain: float = 1000.0) -> np.ndarray:

@@ -85,11 +85,12 @@ class SplitSlots:
         with open(self._tmp, "wb") as fh:
             self.header_len = _write_npy_header(fh, (capacity, N_LEADS, n_samples))
             fh.truncate(self.header_len + capacity * self.row_bytes)
+        self._inode = os.stat(self._tmp).st_ino
 
     @property
-    def target(self) -> tuple[str, int, int, int]:
-        """What ``write_slot`` needs (picklable): file, header length, row bytes, capacity."""
-        return str(self._tmp), self.header_len, self.row_bytes, self.capacity
+    def target(self) -> tuple[str, int, int, int, int]:
+        """What ``write_slot`` needs (picklable): file, its inode, header length, row bytes, capacity."""
+        return str(self._tmp), self._inode, self.header_len, self.row_bytes, self.capacity
 
     def close(self, filled: list[bool] | np.ndarray) -> int:
         """Keep the filled slots in order, finish the file; returns the number of rows."""
@@ -97,6 +98,7 @@ class SplitSlots:
         if filled.shape != (self.capacity,):
             raise ContractError(self.path, f"{filled.size} slot flags for {self.capacity} slots")
         rows = int(filled.sum())
+        _release_slot_file(self.target)
         with open(self._tmp, "r+b") as fh:
             if rows < self.capacity:
                 _compact_rows(fh, filled, self.header_len, self.row_bytes)
@@ -106,16 +108,32 @@ class SplitSlots:
         return rows
 
 
-def write_slot(target: tuple[str, int, int, int], slot: int, signal_mv: np.ndarray) -> None:
+    def discard(self) -> None:
+        """Remove the unfinished file (a failed run leaves nothing behind)."""
+        _release_slot_file(self.target)
+        self._tmp.unlink(missing_ok=True)
+
+
+# Descriptors of slot files this process writes to, kept open across its records (opening the
+# file for every row costs more than writing it). Keyed by (path, inode); released on close.
+_SLOT_FILES: dict[tuple[str, int], int] = {}
+
+
+def write_slot(target: tuple[str, int, int, int, int], slot: int, signal_mv: np.ndarray) -> None:
     """Write one record (12, L) in mV into slot ``slot`` of a SplitSlots file."""
-    path, header_len, row_bytes, capacity = target
+    path, inode, header_len, row_bytes, capacity = target
     row = np.ascontiguousarray(signal_mv, dtype="<f4")
     if row.nbytes != row_bytes or not 0 <= slot < capacity:
         raise ContractError(path, f"row of {row.nbytes} bytes for slot {slot}: expected {row_bytes} bytes, slot < {capacity}")
-    fd = os.open(path, os.O_WRONLY)
-    try:
-        os.pwrite(fd, row.tobytes(), header_len + slot * row_bytes)
-    finally:
+    fd = _SLOT_FILES.get((path, inode))
+    if fd is None:
+        fd = _SLOT_FILES[(path, inode)] = os.open(path, os.O_WRONLY)
+    os.pwrite(fd, row.tobytes(), header_len + slot * row_bytes)
+
+
+def _release_slot_file(target: tuple) -> None:
+    fd = _SLOT_FILES.pop((target[0], target[1]), None)
+    if fd is not None:
         os.close(fd)
 
 

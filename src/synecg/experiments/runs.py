@@ -35,7 +35,7 @@ from synecg.experiments.settings import (
     fraction_label,
     metrics_path,
 )
-from synecg.generators.bank import concat_banks, load_bank, split_bank
+from synecg.generators.bank import load_bank, split_bank
 from synecg.io import atomic_path, write_json
 from synecg.seeding import derive_seed, numpy_rng
 
@@ -98,13 +98,24 @@ def load_real(dataset_dir: str | Path, name: str) -> Source:
 
 def load_synthetic(bank_dirs: Sequence[str | Path], names: Sequence[str], rng: np.random.Generator,
                    shares: Sequence[float] = (0.8, 0.1, 0.1)) -> Source:
-    """One bank, or the union of several (generator ``all``), split per class into train / val /
-    test ``shares`` (the paper's 80/10/10), seeded."""
-    banks = [load_bank(d) for d in bank_dirs]
-    bank = banks[0] if len(banks) == 1 else concat_banks(banks, list(names))
+    """One bank, or the union of several (generator ``all``, in the order of ``concat_banks``),
+    split per class into train / val / test ``shares`` (the paper's 80/10/10), seeded.
+
+    Banks are memory-mapped and only the rows of each split are read, so the union of large banks
+    is never held twice in memory.
+    """
+    banks = [load_bank(d, mmap=True) for d in bank_dirs]
+    lengths = {b.x.shape[-1] for b in banks}
+    if len(lengths) != 1:
+        raise ContractError(",".join(map(str, bank_dirs)), f"banks have different signal lengths {sorted(lengths)}")
+    y = np.concatenate([b.y for b in banks])
     ids = np.asarray([f"synthetic:{n}:{i}" for n, b in zip(names, banks) for i in range(len(b))], dtype=object)
-    rows = split_bank(bank.y, rng, tuple(shares))
-    return Source("+".join(names), {s: Split(np.asarray(bank.x[r]), bank.y[r], ids[r]) for s, r in rows.items()})
+    starts = np.cumsum([0] + [len(b) for b in banks])
+    splits = {}
+    for split, rows in split_bank(y, rng, tuple(shares)).items():
+        parts = [np.asarray(b.x[rows[(rows >= lo) & (rows < hi)] - lo]) for b, lo, hi in zip(banks, starts[:-1], starts[1:])]
+        splits[split] = Split(np.concatenate(parts) if len(parts) > 1 else parts[0], y[rows], ids[rows])
+    return Source("+".join(names), splits)
 
 
 def assemble_run(
