@@ -72,7 +72,7 @@ SOURCES = ["ptbxl", "chapman"]
 DATASETS = SOURCES + ["merged"]
 GENERATORS = list(CONFIG["generators"]["enabled"])
 # Rules of one classifier job per (dataset, generator), for each enabled setting family.
-SYNTHETIC_CLASSIFIER_RULES = ["train_synthetic_classifier", "evaluate_trts", "train_augmented_classifier", "transfer_classifier"]
+SYNTHETIC_CLASSIFIER_RULES = ["train_synthetic_classifier", "train_augmented_classifier", "transfer_classifier"]
 EXPERIMENT_AGGREGATES = {"aggregate_experiments", "plot_transfer_curves", "plot_augmentation", "plot_baseline_confusion"}
 
 

@@ -87,14 +87,14 @@ def overlap(a: dict, b: dict) -> bool:
 
 @pytest.mark.slurm
 @pytest.mark.timeout(600)
-def test_gpu_jobs_get_their_own_gpu_and_classifier_evaluations_are_grouped(slurm_cluster, tmp_path):
+def test_gpu_jobs_get_their_own_gpu_and_small_jobs_are_grouped(slurm_cluster, tmp_path):
     proc = run_through_slurm(tmp_path, REPO_ROOT / "tests" / "slurm" / "Snakefile")
     generators = [json.loads(p.read_text()) for p in sorted((tmp_path / "results" / "generators").glob("*.json"))]
-    classifiers = [json.loads(p.read_text()) for p in sorted((tmp_path / "results" / "classifiers").glob("*.json"))]
-    assert len(generators) == 3 and len(classifiers) == 3
+    figures = [json.loads(p.read_text()) for p in sorted((tmp_path / "results" / "figures").glob("*.json"))]
+    assert len(generators) == 3 and len(figures) == 3
 
     # Every job really went through sbatch: the executor says so and slurmctld knows the ids.
-    ids = {r["slurm_job_id"] for r in generators + classifiers}
+    ids = {r["slurm_job_id"] for r in generators + figures}
     assert None not in ids
     assert ids == submitted_job_ids(proc)
     assert ids <= jobs_known_to_slurm()
@@ -103,17 +103,19 @@ def test_gpu_jobs_get_their_own_gpu_and_classifier_evaluations_are_grouped(slurm
     # the same time got different ones, and the third waited for a free GPU.
     assert len({r["slurm_job_id"] for r in generators}) == 3
     assert all(r["cuda_visible_devices"] in ("0", "1") for r in generators)
+    # select_device's slot allocator, inside a SLURM job, takes the one GPU SLURM gave the job
+    assert all(r["claimed"] == r["cuda_visible_devices"] for r in generators)
     for a, b in combinations(generators, 2):
         if overlap(a, b):
             assert a["cuda_visible_devices"] != b["cuda_visible_devices"]
     assert any(overlap(a, b) for a, b in combinations(generators, 2)), "two GPU jobs should run together"
     assert not all(overlap(a, b) for a, b in combinations(generators, 2)), "the third GPU job must wait"
 
-    # The profile packs classifier evaluations into one group job (one SLURM job), run one after
-    # another, each with one GPU, which select_device's slot allocator claims.
-    assert len({r["slurm_job_id"] for r in classifiers}) == 1
-    assert not any(overlap(a, b) for a, b in combinations(classifiers, 2))
-    assert all(r["claimed"] == r["cuda_visible_devices"] and r["claimed"] in ("0", "1") for r in classifiers)
+    # The profile packs the small figure jobs into one group job (one SLURM job), run one after
+    # another; they ask for no GPU.
+    assert len({r["slurm_job_id"] for r in figures}) == 1
+    assert not any(overlap(a, b) for a, b in combinations(figures, 2))
+    assert all(r["cuda_visible_devices"] == "" for r in figures)
 
 
 # A small real target: demo records -> prepared PTB-XL -> a trained generator -> its bank.
