@@ -67,7 +67,14 @@ def copy_study(source: Path, target: Path) -> Path:
 def tiny_study(tmp_path_factory) -> Path:
     """The FULL DAG (`rule all`) run once on config/config.yaml + tests/configs/tiny.yaml, locally on
     2 cores; returns the workdir. Shared by the whole session: read it, never change it (a test that
-    re-runs or deletes things works on ``copy_study(tiny_study, tmp_path)``)."""
-    workdir = tmp_path_factory.mktemp("tiny_study")
+    re-runs or deletes things works on ``copy_study(tiny_study, tmp_path)``).
+
+    ``SYNECG_TINY_STUDY=<folder>`` keeps the study in that folder across sessions: Snakemake then
+    re-runs only what changed since (for developers iterating on one stage; CI starts empty)."""
+    if os.environ.get("SYNECG_TINY_STUDY"):
+        workdir = Path(os.environ["SYNECG_TINY_STUDY"]).resolve()
+        workdir.mkdir(parents=True, exist_ok=True)
+    else:
+        workdir = tmp_path_factory.mktemp("tiny_study")
     run_snakemake(workdir, configfiles=(TINY_CONFIG,))
     return workdir
