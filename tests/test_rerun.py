@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import time
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -85,6 +86,34 @@ def jobs(rule: str, **wildcards) -> set[str]:
             for values in product(*(wildcards[k] for k in keys))}
 
 
+@cache
+def workflow_rules() -> frozenset[str]:
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-s", str(REPO_ROOT / "Snakefile"), "--list-rules",
+         "--configfile", str(REPO_ROOT / "config" / "config.yaml"), str(TINY_CONFIG)],
+        cwd=REPO_ROOT, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO_ROOT / "src")},
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return frozenset(proc.stdout.split())
+
+
+def fidelity_rows_using(datasets: list[str], generators: list[str]) -> set[str]:
+    """Fidelity jobs that read the banks of ``generators`` (``all`` included by the caller), with
+    the table over them; empty while the fidelity stage is not part of the workflow."""
+    if "score_fidelity" not in workflow_rules():
+        return set()
+    single = [g for g in generators if g != "all"]
+    return (
+        jobs("embed_bank", dataset=datasets, generator=single)
+        | jobs("score_fidelity", dataset=datasets, generator=generators)
+        | jobs("plot_fidelity", dataset=datasets, generator=generators)
+        | {"tabulate_fidelity"}
+    )
+
+
 def classifier_jobs_using(generators: list[str]) -> set[str]:
     """Classifier jobs that read the banks of ``generators`` (on every dataset)."""
     return set().union(*(jobs(rule, dataset=DATASETS, generator=generators) for rule in SYNTHETIC_CLASSIFIER_RULES))
@@ -122,6 +151,7 @@ def test_deleting_a_bank_recreates_it_and_its_dependants_without_retraining(stud
         | set().union(*(jobs(rule, dataset=["chapman", "merged"], generator=["diffwave", "all"])
                         for rule in SYNTHETIC_CLASSIFIER_RULES))
         | EXPERIMENT_AGGREGATES
+        | fidelity_rows_using(["chapman", "merged"], ["diffwave", "all"])
     )
     assert planned_jobs(study) == expected
 
@@ -149,5 +179,6 @@ def test_changing_one_generator_reruns_its_training_banks_and_the_rows_using_it(
         | jobs("plot_bank", dataset=DATASETS, generator=[generator])
         | classifier_jobs_using([generator, "all"])
         | EXPERIMENT_AGGREGATES
+        | fidelity_rows_using(DATASETS, [generator, "all"])
     )
     assert planned_jobs(study, configfiles=configs) == expected

@@ -126,7 +126,6 @@ COMPARED = ["results/data/ptbxl/records.csv", "results/data/ptbxl/train.npy", "r
 
 @pytest.mark.slurm
 @pytest.mark.workflow
-@pytest.mark.timeout(600)
 def test_project_workflow_through_slurm_matches_the_local_run(slurm_cluster, tiny_study, tmp_path):
     from conftest import TINY_CONFIG
 
