@@ -112,7 +112,9 @@ def select_device(preference: str = "auto", logger=None):
     ``auto`` and ``cuda`` pick one GPU that no other job holds (see ``claim_gpu_slot``): SLURM gives
     each job its own devices, but local Snakemake sets no CUDA_VISIBLE_DEVICES, so without this
     every job on a multi-GPU workstation would land on GPU 0. ``cuda:N`` takes device N as asked.
+    Waits and the chosen device go to ``logger`` (default: the rule's log, see ``rule_logger``).
     """
+    logger = logger or logging.getLogger("synecg")
     try:
         import torch
     except ImportError as exc:  # a rule in the data environment asked for a device
@@ -129,6 +131,5 @@ def select_device(preference: str = "auto", logger=None):
         tokens = visible_gpu_tokens(torch.cuda.device_count())
         device = torch.device("cuda", claim_gpu_slot(tokens, gpu_lock_dir(), logger=logger))
     torch.cuda.set_device(device)
-    if logger is not None:
-        logger.info("device %s (%s)", device, torch.cuda.get_device_name(device))
+    logger.info("device %s (%s)", device, torch.cuda.get_device_name(device))
     return device
