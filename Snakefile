@@ -27,6 +27,7 @@ rule all:
     input:
         data_targets(),
         bank_targets(),
+        timevqvae_targets(),
         experiment_targets(),
         fidelity_targets(),
         report_targets(),

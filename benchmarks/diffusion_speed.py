@@ -14,12 +14,13 @@ Prints one table. Rows:
 
 Ratios are ours / reference (< 1: ours is faster).
 
-Run: PYTHONPATH=src python benchmarks/diffusion_speed.py [--threads 1] [--repeats 5]
+Run: PYTHONPATH=src [SYNECG_SHARED_DATA=../shared/data] python benchmarks/diffusion_speed.py [--threads 1]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 from pathlib import Path
@@ -33,17 +34,19 @@ from synecg.generators.diffusion_train import TrainSettings, sample_diffusion, t
 from synecg.generators.diffwave import DiffWave, DiffWaveConfig
 from synecg.generators.timediffusion import TimeDiffusionUNet, diffusers_unet, preset
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+# the real-record subset, as in tests/conftest.py: $SYNECG_SHARED_DATA, else ../shared/data beside the checkout
+SHARED = Path(os.environ.get("SYNECG_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 
 def step_time(fn, repeats: int) -> float:
-    """Median seconds of fn() (one warm-up call)."""
+    """Median CPU seconds of fn() (one warm-up call). CPU time, not wall time: on a shared machine
+    the wall clock measures the neighbours; with one thread, CPU time is the work done."""
     fn()
     times = []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         fn()
-        times.append(time.perf_counter() - t0)
+        times.append(time.process_time() - t0)
     return statistics.median(times)
 
 
@@ -155,12 +158,12 @@ def sampler_rows(args, tmp: Path) -> list[tuple[str, float, float]]:
     labels = np.repeat(classes, args.per_class)
     out = {}
     for name, sampler, steps in (("ddim50", "ddim", 50), ("ddpm", "ddpm", None)):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         samples = sample_diffusion(payload, labels, seed=1, sampler=sampler, steps=steps, batch_size=len(labels))
-        out[name] = (time.perf_counter() - t0, *fidelity(samples, labels, x, y))
+        out[name] = (time.process_time() - t0, *fidelity(samples, labels, x, y))
     a, b = out["ddim50"], out["ddpm"]
     return [
-        (f"sampling wall time, {len(labels)} signals (DDIM 50 vs DDPM 200)", a[0], b[0]),
+        (f"sampling CPU time, {len(labels)} signals (DDIM 50 vs DDPM 200)", a[0], b[0]),
         ("per-class mean-waveform RMS distance to real, mV (DDIM 50 vs DDPM 200)", a[1], b[1]),
         ("per-class mean log-PSD RMS distance to real (DDIM 50 vs DDPM 200)", a[2], b[2]),
     ]
@@ -184,7 +187,7 @@ def main() -> None:
     print(f"{'measure':<{width}}  {'ours/DDIM':>10}  {'reference':>10}  {'ratio':>6}")
     for name, a, b in rows:
         print(f"{name:<{width}}  {a:>10.4g}  {b:>10.4g}  {a / b:>6.2f}")
-    print(f"torch {torch.__version__}, {args.threads} thread(s); times in seconds (median of {args.repeats})")
+    print(f"torch {torch.__version__}, {args.threads} thread(s); CPU seconds (steps: median of {args.repeats})")
 
 
 if __name__ == "__main__":

@@ -2,13 +2,19 @@
 # GPU smoke test and throughput of every model, in bf16 on CUDA. Each stage contributes one
 # benchmarks/gpu_<stage>.py script; this runs them all and prints their tables.
 # Usage (on a machine with a CUDA build of torch): bash benchmarks/gpu.sh
+# GPU_SCRIPT_TIMEOUT=150 bounds each script (seconds), so one slow model cannot eat a short GPU lease.
 set -uo pipefail
+PY=${PYTHON:-python3}
 cd "$(dirname "$0")/.."
 export PYTHONPATH="$PWD/src${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
-python -c "import torch; assert torch.cuda.is_available(), 'no CUDA device'; print(torch.__version__, torch.cuda.get_device_name(0))" || exit 1
+"$PY" -c "import torch; assert torch.cuda.is_available(), 'no CUDA device'; print(torch.__version__, torch.cuda.get_device_name(0))" || exit 1
 status=0
 for script in benchmarks/gpu_*.py; do
   echo "== $script"
-  python "$script" || { echo "FAILED: $script"; status=1; }
+  if [ -n "${GPU_SCRIPT_TIMEOUT:-}" ]; then
+    timeout "$GPU_SCRIPT_TIMEOUT" "$PY" "$script" || { echo "FAILED (or timed out): $script"; status=1; }
+  else
+    "$PY" "$script" || { echo "FAILED: $script"; status=1; }
+  fi
 done
 exit $status

@@ -175,3 +175,13 @@ def test_class_conditioning_separates_two_very_different_classes(tmp_path):
 
 def test_runtime_autocast_is_off_on_cpu():
     assert not Runtime(torch.device("cpu"), bf16=True).autocast
+
+
+def test_unknown_preset_or_model_field_is_an_error_naming_it():
+    from synecg.generators.registry import spec
+
+    with pytest.raises(KeyError, match="huge"):
+        spec("sssd").network_config("huge")
+    with pytest.raises(KeyError, match="layerz"):
+        spec("diffwave").network_config("tiny", {"layerz": 3})
+    assert spec("timediffusion").network_config("tiny", signal_length=500).signal_length == 500

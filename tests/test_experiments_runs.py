@@ -175,3 +175,21 @@ def test_prepared_dataset_runs_never_train_on_test_record_ids(study):
                                 synthetic_rng=np.random.default_rng(2), ratio_rng=np.random.default_rng(3))
             assert not test_ids & (set(data.train_ids) | set(data.val_ids))
             assert set(data.tests["real"].ids) == test_ids  # the whole real test split, nothing synthetic
+
+
+def test_settings_at_one_fraction_and_seed_share_the_real_subset_and_initial_weights():
+    spec_real, spec_aug = _spec("real"), _spec("sssd", ratio=0.5)
+    from synecg.experiments.runs import real_fraction_rng, train_seed
+
+    real, synthetic = _Src(_source("real:")), _Src(_source("synthetic:g:"))
+    base = assemble_run("TrRTeR", real, None, 0.4, real_rng=real_fraction_rng(spec_real, 3))
+    aug = assemble_run("TrRSTeR", real, synthetic, 0.4, real_rng=real_fraction_rng(spec_aug, 3),
+                       ratio=0.5, ratio_rng=np.random.default_rng(0))
+    assert list(base.train[0].ids) == list(aug.train[0].ids)
+    assert train_seed(spec_real, 0.4, 3) == train_seed(spec_aug, 0.4, 3) != train_seed(spec_aug, 0.4, 4)
+
+
+def test_bank_too_small_for_a_validation_split_is_refused_by_name(tmp_path):
+    write_fixture_bank(tmp_path / "small", {"SR": 2, "AFIB": 2}, 50, 1, "small")
+    with pytest.raises(ContractError, match="val split empty.*at least 3"):
+        load_synthetic([tmp_path / "small"], ["small"], np.random.default_rng(0))

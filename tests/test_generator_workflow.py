@@ -17,7 +17,7 @@ def test_diffusion_generators_train_sample_merge_and_plot_on_demo_data(tmp_path)
     overlay = tmp_path / "generators.yaml"
     overlay.write_text(yaml.safe_dump({"generators": {"enabled": GENERATORS}}))
     targets = [f"results/synthetic/ptbxl/{g}/bank.npy" for g in GENERATORS]
-    targets += ["results/synthetic/merged/sssd/bank.npy", "results/figures/banks/merged/sssd.png"]
+    targets += ["results/synthetic/merged/sssd/bank.npy", "results/figures/banks/ptbxl/sssd.png"]
     run_snakemake(tmp_path, "--printshellcmds", *targets, configfiles=(TINY_CONFIG, overlay))  # a flag ends --configfile
 
     _, y_train, _ = load_split(tmp_path / "results/data/ptbxl", "train")
@@ -35,6 +35,6 @@ def test_diffusion_generators_train_sample_merge_and_plot_on_demo_data(tmp_path)
     merged = load_bank(tmp_path / "results/synthetic/merged/sssd")
     assert np.array_equal(merged.x, np.concatenate([ptbxl.x, chapman.x]))
     assert not (tmp_path / "results/generators/merged").exists()  # merged bank = concatenation by default
-    assert (tmp_path / "results/figures/banks/merged/sssd.png").stat().st_size > 10_000
+    assert (tmp_path / "results/figures/banks/ptbxl/sssd.png").stat().st_size > 10_000
     sssd = ptbxl.x  # derived limb leads obey Einthoven in the written (canonical-order) bank
     np.testing.assert_allclose(sssd[:, 1], sssd[:, 0] + sssd[:, 2], atol=1e-5)

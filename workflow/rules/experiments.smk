@@ -17,14 +17,18 @@ EXPERIMENTS = config["experiments"]
 FRACTIONS = [fraction_label(f) for f in EXPERIMENTS["fractions"]]
 LARGEST_FRACTION = max(FRACTIONS, key=float)
 SEEDS = list(EXPERIMENTS["seeds"])
-SYNTHETIC_SETTINGS = [s for s in ("TrSTeR", "TrSTeS") if s in EXPERIMENTS["settings"] and GENERATORS]
+SYNTHETIC_SETTINGS = [
+    s for s in ("TrSTeR", "TrSTeS") if s in EXPERIMENTS["settings"] and GENERATORS
+]
 EVALUATE_TRTS = "TrRTeS" in EXPERIMENTS["settings"] and bool(GENERATORS)
 AUGMENT = "TrRSTeR" in EXPERIMENTS["settings"] and bool(GENERATORS)
 TRANSFER_ON = EXPERIMENTS["transfer"]["enabled"] and bool(GENERATORS)
 TRANSFER_SEEDS = list(EXPERIMENTS["transfer"]["seeds"]) if TRANSFER_ON else []
 # The real-only baseline runs every seed any comparison needs, so that all differences are paired.
 BASELINE_SEEDS = sorted(set(SEEDS) | set(TRANSFER_SEEDS))
-CROSS_DATASETS = SOURCE_DATASETS if EXPERIMENTS["cross_dataset"] and "merged" in DATASETS else []
+CROSS_DATASETS = (
+    SOURCE_DATASETS if EXPERIMENTS["cross_dataset"] and "merged" in DATASETS else []
+)
 EXPERIMENT_FIGURES = {
     "transfer_curves": "results/figures/experiments/transfer_curves.png",
     "augmentation": "results/figures/experiments/augmentation.png",
@@ -74,7 +78,11 @@ def bank_names(wildcards):
 
 def baseline_models_for_trts(wildcards):
     """TrRTeS tests the dataset's real-only classifiers on the bank's test split."""
-    return [models_path(wildcards.dataset, "TrRTeR", REAL_GENERATOR)] if EVALUATE_TRTS else []
+    return (
+        [models_path(wildcards.dataset, "TrRTeR", REAL_GENERATOR)]
+        if EVALUATE_TRTS
+        else []
+    )
 
 
 def cross_test_files(wildcards):
@@ -139,11 +147,11 @@ rule train_real_classifier:
         "results/benchmarks/train_real_classifier/{dataset}.tsv"
     conda:
         "../../envs/torch.yaml"
+    threads: res("classifier", "threads")
     resources:
         mem_mb=res("classifier", "mem_mb"),
         runtime=res("classifier", "runtime"),
         gpu=res("classifier", "gpu"),
-    threads: res("classifier", "threads")
     params:
         job=lambda w: job_params(w.dataset, REAL_GENERATOR, BASELINE_SEEDS),
         data_dir=lambda w: dataset_dir(w.dataset),
@@ -162,7 +170,9 @@ if CROSS_DATASETS:
             metrics=[
                 m
                 for d in CROSS_DATASETS
-                for m in run_metrics("merged", "TrRTeR", REAL_GENERATOR, BASELINE_SEEDS, d)
+                for m in run_metrics(
+                    "merged", "TrRTeR", REAL_GENERATOR, BASELINE_SEEDS, d
+                )
             ],
         log:
             "logs/evaluate_cross_dataset/merged.log",
@@ -170,11 +180,11 @@ if CROSS_DATASETS:
             "results/benchmarks/evaluate_cross_dataset/merged.tsv"
         conda:
             "../../envs/torch.yaml"
+        threads: res("classifier", "threads")
         resources:
             mem_mb=res("classifier", "mem_mb"),
             runtime=res("classifier", "runtime"),
             gpu=res("classifier", "gpu"),
-        threads: res("classifier", "threads")
         params:
             job=job_params("merged", REAL_GENERATOR, BASELINE_SEEDS),
             targets={d: dataset_dir(d) for d in CROSS_DATASETS},
@@ -204,11 +214,11 @@ if SYNTHETIC_SETTINGS or EVALUATE_TRTS:
             "results/benchmarks/train_synthetic_classifier/{dataset}/{generator}.tsv"
         conda:
             "../../envs/torch.yaml"
+        threads: res("classifier", "threads")
         resources:
             mem_mb=res("classifier", "mem_mb"),
             runtime=res("classifier", "runtime"),
             gpu=res("classifier", "gpu"),
-        threads: res("classifier", "threads")
         params:
             job=lambda w: job_params(w.dataset, w.generator, SEEDS),
             settings=SYNTHETIC_SETTINGS,
@@ -236,11 +246,11 @@ if AUGMENT:
             "results/benchmarks/train_augmented_classifier/{dataset}/{generator}.tsv"
         conda:
             "../../envs/torch.yaml"
+        threads: res("classifier", "threads")
         resources:
             mem_mb=res("classifier", "mem_mb"),
             runtime=res("classifier", "runtime"),
             gpu=res("classifier", "gpu"),
-        threads: res("classifier", "threads")
         params:
             job=lambda w: job_params(w.dataset, w.generator, SEEDS, ratio=True),
             data_dir=lambda w: dataset_dir(w.dataset),
@@ -267,11 +277,11 @@ if TRANSFER_ON:
             "results/benchmarks/transfer_classifier/{dataset}/{generator}.tsv"
         conda:
             "../../envs/torch.yaml"
+        threads: res("classifier", "threads")
         resources:
             mem_mb=res("classifier", "mem_mb"),
             runtime=res("classifier", "runtime"),
             gpu=res("classifier", "gpu"),
-        threads: res("classifier", "threads")
         params:
             job=lambda w: job_params(w.dataset, w.generator, TRANSFER_SEEDS),
             transfer=EXPERIMENTS["transfer"],
@@ -300,11 +310,11 @@ rule aggregate_experiments:
         "results/benchmarks/aggregate_experiments/all.tsv"
     conda:
         "../../envs/eval.yaml"
+    threads: res("light", "threads")
     resources:
         mem_mb=res("light", "mem_mb"),
         runtime=res("light", "runtime"),
         gpu=res("light", "gpu"),
-    threads: res("light", "threads")
     params:
         master_seed=config["seed"],
         bootstrap=EXPERIMENTS["bootstrap"],
@@ -328,11 +338,11 @@ rule plot_transfer_curves:
         "results/benchmarks/plot_transfer_curves/all.tsv"
     conda:
         "../../envs/eval.yaml"
+    threads: res("light", "threads")
     resources:
         mem_mb=res("light", "mem_mb"),
         runtime=res("light", "runtime"),
         gpu=res("light", "gpu"),
-    threads: res("light", "threads")
     params:
         datasets=DATASETS,
         metric=EXPERIMENTS["primary_metric"],
@@ -355,11 +365,11 @@ rule plot_augmentation:
         "results/benchmarks/plot_augmentation/all.tsv"
     conda:
         "../../envs/eval.yaml"
+    threads: res("light", "threads")
     resources:
         mem_mb=res("light", "mem_mb"),
         runtime=res("light", "runtime"),
         gpu=res("light", "gpu"),
-    threads: res("light", "threads")
     params:
         datasets=DATASETS,
         metric=EXPERIMENTS["primary_metric"],
@@ -386,11 +396,11 @@ rule plot_baseline_confusion:
         "results/benchmarks/plot_baseline_confusion/all.tsv"
     conda:
         "../../envs/eval.yaml"
+    threads: res("light", "threads")
     resources:
         mem_mb=res("light", "mem_mb"),
         runtime=res("light", "runtime"),
         gpu=res("light", "gpu"),
-    threads: res("light", "threads")
     params:
         datasets=DATASETS,
     script:

@@ -7,18 +7,8 @@ DIFFUSION_GENERATORS = [
 ]
 
 
-def generator_settings(generator):
-    """The settings that change a generator's weights: its section plus the shared training keys."""
-    gen = config["generators"]
-    return {
-        "generator": gen[generator],
-        "training": gen["training"],
-        "seed": config["seed"],
-    }
-
-
-def runtime_settings():
-    return {k: config["compute"][k] for k in ("device", "bf16", "compile")}
+# Where the networks run (compute.device, bf16 autocast, torch.compile); passed to both rules.
+RUNTIME = {k: config["compute"][k] for k in ("device", "bf16", "compile")}
 
 
 rule train_generator:
@@ -43,8 +33,12 @@ rule train_generator:
         runtime=res("generator", "runtime"),
         gpu=res("generator", "gpu"),
     params:
-        settings=lambda w: generator_settings(w.generator),
-        runtime=runtime_settings(),
+        settings=lambda w: {
+            "generator": config["generators"][w.generator],
+            "training": config["generators"]["training"],
+            "seed": config["seed"],
+        },
+        runtime=RUNTIME,
         checkpoints=lambda w: f"results/generators/{w.dataset}/{w.generator}/checkpoints",
     script:
         "../scripts/train_generator.py"
@@ -76,6 +70,6 @@ rule sample_bank:
         bank=config["bank"],
         seed=config["seed"],
         sampling_rate=config["sampling_rate"],
-        runtime=runtime_settings(),
+        runtime=RUNTIME,
     script:
         "../scripts/sample_bank.py"

@@ -129,7 +129,7 @@ rule sample_timevqvae_bank:
     params:
         sampling=timevqvae_params("sampling"),
         per_class=config.get("bank", {}).get("per_class", 10),
-        class_prior=config.get("bank", {}).get("class_prior", "uniform"),
+        class_prior=config.get("bank", {}).get("class_prior", "balanced"),
         batch_size=config.get("bank", {}).get("batch_size", 1024),
         seed=config["seed"],
     script:

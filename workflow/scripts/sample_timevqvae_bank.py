@@ -4,15 +4,17 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+import numpy as np
 import torch
 
-from synecg.constants import CLASS_INDEX, CLASSES
+from synecg.constants import CLASS_INDEX, CLASSES, N_CLASSES
 from synecg.data.store import kept_rows, read_records
 from synecg.generators.bank import file_sha256, write_bank
+from synecg.generators.diffusion import class_draws
 from synecg.generators.timevqvae.config import SamplingConfig
-from synecg.generators.timevqvae.train import build_stage1, build_stage2, class_counts, sample
+from synecg.generators.timevqvae.train import build_stage1, build_stage2, sample
 from synecg.runtime import rule_logger, select_device, set_threads
-from synecg.seeding import torch_generator
+from synecg.seeding import numpy_rng, torch_generator
 
 log = rule_logger(snakemake.log[0])
 set_threads(snakemake.threads)
@@ -23,11 +25,13 @@ cfg = SamplingConfig(**snakemake.params.sampling)
 stage1 = build_stage1(torch.load(snakemake.input.stage1, map_location="cpu", weights_only=False)).to(device)
 priors = build_stage2(torch.load(snakemake.input.stage2, map_location="cpu", weights_only=False)).to(device)
 y_train = kept_rows(read_records(snakemake.input.records), "train")["label"].map(CLASS_INDEX).to_numpy()
-counts = class_counts(y_train, snakemake.params.per_class, snakemake.params.class_prior)
-log.info(f"sampling {dict(zip(CLASSES, counts.tolist()))} on {device} with {cfg}")
+labels_rng = numpy_rng(snakemake.params.seed, "timevqvae", dataset, "bank-labels")
+y = class_draws(snakemake.params.per_class, N_CLASSES, snakemake.params.class_prior, labels_rng, y_train)
+counts = np.bincount(y, minlength=N_CLASSES).tolist()
+log.info(f"sampling {dict(zip(CLASSES, counts))} on {device} with {cfg}")
 generator = torch_generator(snakemake.params.seed, "timevqvae", dataset, "sample", device=device.type)
 t0 = time.monotonic()
-x, y = sample(stage1, priors, counts, cfg, generator, device, batch_size=snakemake.params.batch_size,
+x = sample(stage1, priors, y, cfg, generator, device, batch_size=snakemake.params.batch_size,
               bf16=compute.get("bf16", True))
 seconds = time.monotonic() - t0
 log.info(f"{len(y)} samples in {seconds:.1f} s")

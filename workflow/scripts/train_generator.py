@@ -10,6 +10,7 @@ from synecg.data.store import load_split
 from synecg.generators.diffusion_train import Runtime, TrainSettings, train_diffusion
 from synecg.io import atomic_path
 from synecg.runtime import rule_logger, select_device, set_threads
+from synecg.seeding import derive_seed
 
 log = rule_logger(snakemake.log[0])
 set_threads(snakemake.threads)
@@ -28,7 +29,7 @@ payload = train_diffusion(
     x_val,
     y_val,
     checkpoint_dir=snakemake.params.checkpoints,
-    seed=s["seed"],
+    seed=derive_seed(s["seed"], "train_generator", snakemake.wildcards.dataset),  # own streams per dataset
     runtime=Runtime(select_device(rt["device"]), rt["bf16"], rt["compile"]),
     logger=log,
 )

@@ -113,6 +113,12 @@ def load_synthetic(bank_dirs: Sequence[str | Path], names: Sequence[str], rng: n
     starts = np.cumsum([0] + [len(b) for b in banks])
     splits = {}
     for split, rows in split_bank(y, rng, tuple(shares)).items():
+        if len(rows) == 0:
+            raise ContractError(
+                ",".join(map(str, bank_dirs)),
+                f"{len(y)} samples leave the {split} split empty under the {list(shares)} split; "
+                "each class needs at least 3 samples (raise the bank size, config bank.per_class)",
+            )
         parts = [np.asarray(b.x[rows[(rows >= lo) & (rows < hi)] - lo]) for b, lo, hi in zip(banks, starts[:-1], starts[1:])]
         splits[split] = Split(np.concatenate(parts) if len(parts) > 1 else parts[0], y[rows], ids[rows])
     return Source("+".join(names), splits)

@@ -241,7 +241,7 @@ def sample_diffusion(
         y = torch.from_numpy(np.asarray(labels[sl], dtype=np.int64)).to(device)
         x = process.sample(fwd, y, shape, gen, sampler=sampler, steps=steps, autocast=runtime.autocast)
         out[sl] = gen_spec.complete(x).cpu().numpy()
-        _log(logger, f"sampled batch {b + 1}/{n_batches} ({sl.stop if sl.stop < len(labels) else len(labels)} of "
+        _log(logger, f"sampled batch {b + 1}/{n_batches} ({min(sl.stop, len(labels))} of "
                      f"{len(labels)} signals, {time.monotonic() - t0:.1f} s)")
     if not np.isfinite(out).all():
         raise FloatingPointError(f"{payload['generator']}: the sampler produced non-finite values")

@@ -49,8 +49,12 @@ def plot_transfer_curves(summary: pd.DataFrame, datasets: Sequence[str], metric:
         ax.set_xlabel("% of real training data")
         ax.set_ylabel(METRIC_TITLES.get(metric, metric))
         ax.grid(alpha=0.3)
-        if ax.has_data():
-            ax.legend(fontsize="small")
+    labelled = {}
+    for ax in axes:  # one legend for all panels: the same generators in the same colours
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            labelled.setdefault(label, handle)
+    if labelled:
+        fig.legend(labelled.values(), labelled.keys(), loc="outside lower center", ncols=min(len(labelled), 6), fontsize="small")
     _save(fig, path)
 
 
@@ -76,9 +80,10 @@ def plot_augmentation_bars(summary: pd.DataFrame, datasets: Sequence[str], metri
         ax.set_xticks(np.arange(len(bars)), labels, rotation=30, ha="right")
         ax.set_title(f"{dataset}, {bars['fraction'].iloc[0] * 100:.0f} % real data")
         ax.set_ylabel(METRIC_TITLES.get(metric, metric))
-        finite = mean[np.isfinite(mean)]
-        if len(finite):
-            ax.set_ylim(max(0.0, finite.min() - 0.15), min(1.0, finite.max() + 0.1))
+        low = bars[f"{metric}_ci_low"].to_numpy(dtype=float)
+        high = bars[f"{metric}_ci_high"].to_numpy(dtype=float)
+        if np.isfinite(low).any():
+            ax.set_ylim(max(0.0, np.nanmin(low) - 0.1), min(1.0, np.nanmax(high) + 0.05))
         ax.grid(axis="y", alpha=0.3)
     _save(fig, path)
 

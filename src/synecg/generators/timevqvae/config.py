@@ -118,7 +118,7 @@ def preset(name: str, dataset: str = "ptbxl") -> TimeVQVAEConfig:
     if name == "tiny":
         return TimeVQVAEConfig(
             stage1=Stage1Config(
-                n_fft=8, init_dim=4, hid_dim=16, max_dim=32, n_res_blocks=1, width_lf=16, width_hf=32,
+                n_fft=8, init_dim=32, hid_dim=32, max_dim=64, n_res_blocks=1, width_lf=32, width_hf=64,
                 codebook_size=32, codebook_dim=4, batch_size=16, steps=150, lr=1e-2,
                 checkpoint_every=50, log_every=25,
             ),

@@ -90,7 +90,7 @@ class Encoder(nn.Module):
 
 
 class Decoder(nn.Module):
-    """(B, hid_dim, rows, T') -> (B, 2C, rows, frames): the encoder mirrored, then resized to ``frames``."""
+    """(B, hid_dim, rows, T') -> (B, 2C, rows, frames): the encoder mirrored, cropped to ``frames``."""
 
     def __init__(self, out_channels: int, cfg: Stage1Config, levels: int, kernel_f: int, frames: int):
         super().__init__()
@@ -109,10 +109,7 @@ class Decoder(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
-        u = self.net(h)
-        if u.shape[-1] != self.frames:
-            u = F.interpolate(u.float(), size=(u.shape[-2], self.frames), mode="bilinear", align_corners=False)
-        return u
+        return self.net(h)[..., : self.frames]  # drop the encoder's right padding
 
 
 class Branch(nn.Module):
@@ -130,9 +127,10 @@ class Branch(nn.Module):
             decay=cfg.ema_decay, commitment_weight=cfg.commitment_weight, kmeans_init=cfg.kmeans_init,
             kmeans_iters=10, rotation_trick=False, channel_last=True,
         )
-        self.latent_width = frames
-        for _ in range(levels):  # kernel 4, stride 2, padding 1 halves (floor) the length
-            self.latent_width //= 2
+        # Frames are right-padded to a multiple of 2^levels, so that every stride-2 level halves the
+        # length exactly and decoded frames line up with the input's (no resampling in time).
+        self.latent_width = -(-frames // 2**levels)
+        self.pad = self.latent_width * 2**levels - frames
 
     @property
     def n_tokens(self) -> int:
@@ -140,7 +138,7 @@ class Branch(nn.Module):
 
     def quantise(self, u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(B, 2C, rows, frames) -> (quantised latent (B, D, rows, W), tokens (B, rows*W), vq loss)."""
-        h = self.encoder(u)
+        h = self.encoder(F.pad(u, (0, self.pad)))
         b, d, r, w = h.shape
         with torch.autocast(h.device.type, enabled=False):  # codebook distances and EMA in fp32
             q, idx, loss = self.vq(h.float().flatten(2).transpose(1, 2))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -102,6 +102,7 @@ def train_stage1(x_train: np.ndarray, x_val: np.ndarray, cfg: Stage1Config, seed
 
     result = run_loop(LoopConfig(cfg.steps, cfg.checkpoint_every, cfg.log_every), store,
                       {"model": model, "opt": opt, "sched": sched}, step_fn, logger)
+    recalibrate_batchnorm(model, x_train, cfg.batch_size, device, bf16)
     model.eval()
     return {
         "config": asdict(cfg), "channels": channels, "length": length, "seed": seed, "dataset": dataset,
@@ -109,6 +110,32 @@ def train_stage1(x_train: np.ndarray, x_val: np.ndarray, cfg: Stage1Config, seed
         "hf_rows": cfg.n_fft // 2, "codebook_size": cfg.codebook_size, "steps": result.final_step,
         "resumed_from": result.resumed_from, "val_recon": float(validation_error(model, val, device, bf16)) if val is not None else None,
     }
+
+
+@torch.no_grad()
+def recalibrate_batchnorm(model: VQVAE, x: np.ndarray, batch_size: int, device: torch.device, bf16: bool,
+                          max_records: int = 4096) -> None:
+    """Replace the BatchNorm running statistics by exact averages over training records for the
+    final weights ("precise BN", Wu & Johnson 2021).
+
+    The running averages lag behind weights that still move at the end of training, and tokens are
+    computed in eval mode; without this, a short run tokenises with stale statistics. The codebooks
+    are untouched (quantisers stay in eval mode). Deterministic: the first ``max_records`` rows.
+    """
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average over the batches below
+    model.train()
+    model.lf.vq.eval()
+    model.hf.vq.eval()
+    n = min(len(x), max_records)
+    for i in range(0, n, batch_size):
+        with autocast(device, bf16):
+            model(_batch(x, np.arange(i, min(i + batch_size, n)), device))
+    for m in norms:
+        m.momentum = 0.1
+    model.eval()
 
 
 @torch.no_grad()
@@ -196,32 +223,14 @@ def validation_loss(priors: Priors, val: dict[str, torch.Tensor], seed: int, dev
     return loss
 
 
-def class_counts(y_train: np.ndarray, per_class: int, class_prior: str = "uniform") -> np.ndarray:
-    """Samples to generate per class (length N_CLASSES); classes absent from training get none.
-
-    ``uniform``: ``per_class`` for every class seen in training (class-balanced, as the paper).
-    ``train``: the same total, shared in proportion to the training class frequencies (>= 1 each).
-    """
-    seen = np.bincount(y_train, minlength=N_CLASSES)
-    present = seen > 0
-    if class_prior == "uniform":
-        return np.where(present, per_class, 0).astype(np.int64)
-    if class_prior == "train":
-        total = per_class * int(present.sum())
-        counts = np.floor(total * seen / seen.sum()).astype(np.int64)
-        counts[present] = np.maximum(counts[present], 1)
-        return counts
-    raise ValueError(f"unknown bank.class_prior {class_prior!r}; expected 'uniform' or 'train'")
-
-
 @torch.no_grad()
-def sample(stage1: VQVAE, priors: Priors, counts: Sequence[int], cfg: SamplingConfig, generator: torch.Generator,
-           device: torch.device, batch_size: int = 1024, bf16: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """Generate ``counts[c]`` signals of each class c: (x float32 (N, C, L) in signal units, y (N,)).
+def sample(stage1: VQVAE, priors: Priors, y: np.ndarray, cfg: SamplingConfig, generator: torch.Generator,
+           device: torch.device, batch_size: int = 1024, bf16: bool = True) -> np.ndarray:
+    """One signal per class label in ``y`` (N,): x float32 (N, C, L) in signal units.
 
     Batches of ``batch_size`` draw from one generator in turn, so the bank depends on the batch size.
     """
-    y = np.repeat(np.arange(len(counts)), counts).astype(np.int64)
+    y = np.asarray(y, dtype=np.int64)
     parts = []
     for i in range(0, len(y), batch_size):
         labels = torch.from_numpy(y[i : i + batch_size]).to(device)
@@ -230,7 +239,7 @@ def sample(stage1: VQVAE, priors: Priors, counts: Sequence[int], cfg: SamplingCo
             x_lf, x_hf = stage1.decode(lf, hf)
         parts.append((x_lf + x_hf).float().cpu().numpy())
     x = np.concatenate(parts) if parts else np.zeros((0, stage1.channels, stage1.length), np.float32)
-    return x.astype(np.float32), y
+    return x.astype(np.float32)
 
 
 @torch.no_grad()

@@ -1,0 +1,95 @@
+"""Signal-level comparisons on raw (N, 12, L) arrays in mV.
+
+- per-lead Welch PSD distance: mean |10 log10 P_real(f) - 10 log10 P_fake(f)| in dB over 0.5-40 Hz
+  (capped at Nyquist), where P is the set's mean Welch PSD of that lead;
+- sliced Wasserstein: mean over random unit directions of the 1-D Wasserstein-1 distance between
+  the projected flattened signals;
+- inter-lead correlation: mean over records of each record's 12 x 12 Pearson matrix, and the mean
+  absolute difference of the two sets' matrices (off-diagonal);
+- limb-lead residuals: Einthoven I + III - II and Goldberger aVR + aVL + aVF, mean |.| in mV, each
+  relative to the mean |II| (0 when the leads were derived from I and II, as SSSD-ECG does).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import signal as sps
+from scipy.stats import wasserstein_distance
+
+from synecg.constants import LEAD_INDEX, N_LEADS
+
+BAND_HZ = (0.5, 40.0)
+
+
+def mean_log_psd(x: np.ndarray, fs: float, batch: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+    """(freqs (F,), mean PSD in dB (12, F)) of a set: Welch, 2 s Hann windows, averaged over records."""
+    nperseg = min(int(2 * fs), x.shape[-1])
+    total = None
+    for start in range(0, len(x), batch):
+        f, p = sps.welch(np.asarray(x[start : start + batch], dtype=np.float64), fs=fs, nperseg=nperseg, axis=-1)
+        s = p.sum(0)
+        total = s if total is None else total + s
+    mean = total / max(len(x), 1)
+    return f, 10.0 * np.log10(mean + 1e-12)
+
+
+def psd_distance(real_db: np.ndarray, fake_db: np.ndarray, freqs: np.ndarray) -> np.ndarray:
+    """Per-lead mean absolute dB difference of two mean log-PSDs over the ECG band, (12,)."""
+    band = (freqs >= BAND_HZ[0]) & (freqs <= min(BAND_HZ[1], freqs[-1]))
+    return np.abs(real_db[:, band] - fake_db[:, band]).mean(1)
+
+
+def sliced_wasserstein(real: np.ndarray, fake: np.ndarray, rng: np.random.Generator, n_projections: int = 128, max_samples: int = 2000) -> float:
+    """Mean Wasserstein-1 between 1-D projections of flattened signals onto random unit directions (mV)."""
+    r = _flat_subset(real, rng, max_samples)
+    f = _flat_subset(fake, rng, max_samples)
+    if len(r) == 0 or len(f) == 0:
+        return float("nan")
+    directions = rng.standard_normal((r.shape[1], n_projections))
+    directions /= np.linalg.norm(directions, axis=0, keepdims=True)
+    pr, pf = r @ directions, f @ directions
+    return float(np.mean([wasserstein_distance(pr[:, i], pf[:, i]) for i in range(n_projections)]))
+
+
+def _flat_subset(x: np.ndarray, rng: np.random.Generator, n: int) -> np.ndarray:
+    idx = np.sort(rng.choice(len(x), min(n, len(x)), replace=False))
+    return np.asarray(x[idx], dtype=np.float64).reshape(len(idx), -1)
+
+
+def mean_lead_correlation(x: np.ndarray, batch: int = 1024) -> np.ndarray:
+    """Mean over records of the 12 x 12 Pearson correlation between leads (flat leads count as 0)."""
+    total = np.zeros((N_LEADS, N_LEADS))
+    for start in range(0, len(x), batch):
+        xb = np.asarray(x[start : start + batch], dtype=np.float64)
+        xb = xb - xb.mean(-1, keepdims=True)
+        norm = np.linalg.norm(xb, axis=-1, keepdims=True)
+        xb = np.divide(xb, norm, out=np.zeros_like(xb), where=norm > 0)
+        total += np.einsum("nit,njt->ij", xb, xb)
+    return total / max(len(x), 1)
+
+
+def correlation_difference(real_corr: np.ndarray, fake_corr: np.ndarray) -> float:
+    """Mean absolute difference of two 12 x 12 correlation matrices, off-diagonal entries."""
+    off = ~np.eye(len(real_corr), dtype=bool)
+    return float(np.abs(real_corr - fake_corr)[off].mean())
+
+
+def limb_residuals(x: np.ndarray, batch: int = 1024) -> dict[str, float]:
+    """Einthoven |I + III - II| and Goldberger |aVR + aVL + aVF|, mean mV and relative to mean |II|."""
+    i, ii, iii = LEAD_INDEX["I"], LEAD_INDEX["II"], LEAD_INDEX["III"]
+    avr, avl, avf = LEAD_INDEX["aVR"], LEAD_INDEX["aVL"], LEAD_INDEX["aVF"]
+    sums = np.zeros(3)
+    count = 0
+    for start in range(0, len(x), batch):
+        xb = np.asarray(x[start : start + batch], dtype=np.float64)
+        sums += [
+            np.abs(xb[:, i] + xb[:, iii] - xb[:, ii]).mean(-1).sum(),
+            np.abs(xb[:, avr] + xb[:, avl] + xb[:, avf]).mean(-1).sum(),
+            np.abs(xb[:, ii]).mean(-1).sum(),
+        ]
+        count += len(xb)
+    if count == 0:
+        return {k: float("nan") for k in ("einthoven_mv", "goldberger_mv", "einthoven_rel", "goldberger_rel")}
+    ein, gold, amp = sums / count
+    amp = amp if amp > 0 else float("nan")
+    return {"einthoven_mv": ein, "goldberger_mv": gold, "einthoven_rel": ein / amp, "goldberger_rel": gold / amp}
