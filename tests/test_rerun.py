@@ -116,6 +116,19 @@ def fidelity_rows_using(datasets: list[str], generators: list[str]) -> set[str]:
     )
 
 
+def fidelity_stage() -> set[str]:
+    """Every fidelity job: its feature extractor is a classifier trained with the classifier
+    settings, so a classifier change re-runs the stage; empty without the fidelity stage."""
+    if "score_fidelity" not in workflow_rules():
+        return set()
+    return (
+        jobs("train_fidelity_extractor", dataset=DATASETS)
+        | jobs("embed_real", dataset=DATASETS)
+        | jobs("score_fidelity_reference", dataset=DATASETS)
+        | fidelity_rows_using(DATASETS, GENERATORS + ["all"])
+    )
+
+
 def classifier_jobs_using(generators: list[str]) -> set[str]:
     """Classifier jobs that read the banks of ``generators`` (on every dataset)."""
     return set().union(*(jobs(rule, dataset=DATASETS, generator=generators) for rule in SYNTHETIC_CLASSIFIER_RULES))
@@ -165,6 +178,7 @@ def test_changing_a_classifier_setting_reruns_only_classifier_jobs_and_aggregate
         | {"evaluate_cross_dataset"}
         | classifier_jobs_using(GENERATORS + ["all"])
         | EXPERIMENT_AGGREGATES
+        | fidelity_stage()
     )
     assert planned_jobs(study, configfiles=configs) == expected
 
