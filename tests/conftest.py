@@ -52,3 +52,29 @@ def run_snakemake(workdir: Path, *args: str, configfiles: tuple[Path, ...] = (),
 
 
 TINY_CONFIG = REPO_ROOT / "tests" / "configs" / "tiny.yaml"
+
+
+def copy_study(source: Path, target: Path) -> Path:
+    """Copy a workflow run (results, logs, resources and Snakemake's .snakemake metadata) with its
+    modification times, so Snakemake sees the copy exactly as up to date as the original."""
+    import shutil
+
+    shutil.copytree(source, target, symlinks=True, dirs_exist_ok=True, ignore=shutil.ignore_patterns("locks"))
+    return target
+
+
+@pytest.fixture(scope="session")
+def tiny_study(tmp_path_factory) -> Path:
+    """The FULL DAG (`rule all`) run once on config/config.yaml + tests/configs/tiny.yaml, locally on
+    2 cores; returns the workdir. Shared by the whole session: read it, never change it (a test that
+    re-runs or deletes things works on ``copy_study(tiny_study, tmp_path)``).
+
+    ``SYNECG_TINY_STUDY=<folder>`` keeps the study in that folder across sessions: Snakemake then
+    re-runs only what changed since (for developers iterating on one stage; CI starts empty)."""
+    if os.environ.get("SYNECG_TINY_STUDY"):
+        workdir = Path(os.environ["SYNECG_TINY_STUDY"]).resolve()
+        workdir.mkdir(parents=True, exist_ok=True)
+    else:
+        workdir = tmp_path_factory.mktemp("tiny_study")
+    run_snakemake(workdir, configfiles=(TINY_CONFIG,))
+    return workdir
