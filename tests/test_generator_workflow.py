@@ -9,6 +9,8 @@ from synecg.constants import CLASSES
 from synecg.data.store import load_split
 from synecg.generators.bank import load_bank
 
+PER_CLASS = yaml.safe_load(TINY_CONFIG.read_text())["bank"]["per_class"]  # balanced banks
+
 GENERATORS = ["sssd", "diffwave", "timediffusion"]
 
 
@@ -29,7 +31,7 @@ def test_diffusion_generators_train_sample_merge_and_plot_on_demo_data(tmp_path)
         assert "step 6/6" in log and "val_loss=" in log
         bank = load_bank(tmp_path / f"results/synthetic/ptbxl/{g}")
         assert bank.x.shape[1:] == (12, 1000) and np.isfinite(bank.x).all()
-        assert np.array_equal(np.bincount(bank.y, minlength=len(CLASSES))[present], np.full(len(present), 2))
+        assert np.array_equal(np.bincount(bank.y, minlength=len(CLASSES))[present], np.full(len(present), PER_CLASS))
         assert bank.meta["sampler"] == "ddim" and bank.meta["steps"] == 4 and len(bank.meta["checkpoint_sha256"]) == 64
     ptbxl, chapman = load_bank(tmp_path / "results/synthetic/ptbxl/sssd"), load_bank(tmp_path / "results/synthetic/chapman/sssd")
     merged = load_bank(tmp_path / "results/synthetic/merged/sssd")
