@@ -9,6 +9,9 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
+# The report is built after a run, not by a rule: snakemake --report results/report.html (or .zip).
+# It gathers every output wrapped in report(...), grouped by stage (Data, Generators, Fidelity,
+# Experiments), each with its caption from workflow/report/*.rst.
 report: "workflow/report/workflow.rst"
 
 
@@ -19,7 +22,6 @@ include: "workflow/rules/timevqvae.smk"
 include: "workflow/rules/banks.smk"
 include: "workflow/rules/experiments.smk"
 include: "workflow/rules/fidelity.smk"
-include: "workflow/rules/report.smk"
 
 
 rule all:
@@ -30,4 +32,3 @@ rule all:
         timevqvae_targets(),
         experiment_targets(),
         fidelity_targets(),
-        report_targets(),

@@ -3,13 +3,7 @@
 # constrain their dataset wildcard to TRAINED_DATASETS, so results/synthetic/merged/ has one producer.
 
 
-def bank_targets():
-    """Every (dataset, generator) bank and its figure."""
-    banks = [f for d in DATASETS for g in GENERATORS for f in bank_files(d, g)]
-    figures = [
-        f"results/figures/banks/{d}/{g}.png" for d in DATASETS for g in GENERATORS
-    ]
-    return banks + figures
+include: "common/banks.smk"
 
 
 if "merged" in DATASETS and MERGED_BANK == "concat":

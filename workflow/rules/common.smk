@@ -9,7 +9,6 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from synecg.constants import CLASSES, SPLITS
 
-
 validate(config, schema="../schemas/config.schema.yaml")
 
 # Datasets the study runs on: the configured ones, plus `merged` when both are there.
@@ -23,7 +22,9 @@ GENERATORS_AND_ALL = GENERATORS + (["all"] if len(GENERATORS) > 1 else [])
 # Datasets a generator is trained on. By default the merged bank is the concatenation of the
 # PTB-XL and Chapman banks (as in the paper); `generators.merged_bank: train` trains on merged data.
 MERGED_BANK = config["generators"]["merged_bank"]
-TRAINED_DATASETS = SOURCE_DATASETS + (["merged"] if "merged" in DATASETS and MERGED_BANK == "train" else [])
+TRAINED_DATASETS = SOURCE_DATASETS + (
+    ["merged"] if "merged" in DATASETS and MERGED_BANK == "train" else []
+)
 
 
 wildcard_constraints:
@@ -46,7 +47,11 @@ def bank_dir(dataset, generator):
 def bank_files(dataset, generator):
     """The files of every bank that makes up (dataset, generator); `all` is the union of banks."""
     parts = GENERATORS if generator == "all" else [generator]
-    return [f"{bank_dir(dataset, g)}/{f}" for g in parts for f in ("bank.npy", "labels.csv", "bank.json")]
+    return [
+        f"{bank_dir(dataset, g)}/{f}"
+        for g in parts
+        for f in ("bank.npy", "labels.csv", "bank.json")
+    ]
 
 
 def bank_dirs(dataset, generator):

@@ -2,28 +2,9 @@
 # Each stage receives only its own settings as params, so changing a prior setting re-runs
 # stage 2 and sampling, never stage 1. The merged dataset is trained only when
 # generators.merged_bank is "train" (otherwise banks.smk concatenates the PTB-XL and Chapman banks).
-from synecg.generators.timevqvae.config import resolve as resolve_timevqvae
-from synecg.generators.timevqvae.config import stage_params as timevqvae_stage_params
-
-TIMEVQVAE_DIR = "results/generators/{dataset}/timevqvae"
 
 
-def timevqvae_params(stage):
-    """Input function: the resolved settings of one stage (stage1, stage2, sampling) for a dataset."""
-    section = config["generators"].get("timevqvae", {})
-
-    def params(wildcards):
-        settings = resolve_timevqvae(section, wildcards.dataset)
-        return timevqvae_stage_params(settings)[stage]
-
-    return params
-
-
-def timevqvae_targets():
-    """Stage-1 reconstruction figures (the banks themselves come with bank_targets())."""
-    if "timevqvae" not in GENERATORS:
-        return []
-    return expand(f"{TIMEVQVAE_DIR}/reconstructions.png", dataset=TRAINED_DATASETS)
+include: "common/timevqvae.smk"
 
 
 rule train_timevqvae_stage1:
