@@ -15,6 +15,17 @@ def shared_data_dir() -> Path:
     return Path(os.environ.get("SYNECG_SHARED_DATA", REPO_ROOT.parent / "shared" / "data")).resolve()
 
 
+@pytest.fixture
+def one_torch_thread():
+    """Tiny models run fastest on one torch thread (and do not fight the other tests for cores)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO_ROOT

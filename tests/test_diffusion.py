@@ -8,13 +8,7 @@ from synecg.generators import diffusion_train
 from synecg.generators.diffusion import DiffusionProcess, ProcessConfig, class_draws
 from synecg.generators.diffusion_train import Runtime, TrainSettings, load_network, sample_diffusion, train_diffusion
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models run fastest on one thread (and do not fight the other tests for cores)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 TIME_DIFFUSION = ProcessConfig(train_steps=1000, beta_end=1e-2, zero_terminal_snr=True, prediction="sample", weighting="snr")

@@ -6,12 +6,7 @@ import torch
 from synecg.generators.diffwave import PRESETS, DiffWave, DiffWaveConfig
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_diffwave_maps_12_leads_to_12_leads_and_starts_as_the_zero_predictor():

@@ -9,12 +9,7 @@ from synecg.generators.s4 import S4DKernel, S4Layer, fft_conv, hippo_legs_diagon
 from synecg.generators.sssd import MODELLED_INDEX, MODELLED_LEADS, PRESETS, SSSD, complete_leads
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_s4d_kernel_is_the_impulse_response_of_the_discretised_diagonal_ssm():

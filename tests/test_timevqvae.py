@@ -16,13 +16,7 @@ from synecg.generators.timevqvae.train import train_stage2
 FS = 100.0
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models run fastest single-threaded (and do not fight other tests for the cores)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _lf_share(f_hz: float, n_fft: int, length: int = 1000) -> float:
