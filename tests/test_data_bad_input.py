@@ -17,6 +17,9 @@ from synecg.errors import DatasetError
 
 SR, AFIB = "426783006", "164889003"
 
+# the records with two rhythm statements here test the exclusion rule: prepare.multi_rhythm drop
+DROP = {"multi_rhythm": "drop"}
+
 
 def _digital(n_leads=12, n=5000, seed=0):
     rng = np.random.default_rng(seed)
@@ -63,7 +66,7 @@ def bad_chapman(tmp_path):
 
 
 def test_every_bad_chapman_record_is_quarantined_with_its_reason(bad_chapman, tmp_path):
-    records = prepare_dataset("chapman", bad_chapman, tmp_path / "out", 100, 10, {}, seed=1)
+    records = prepare_dataset("chapman", bad_chapman, tmp_path / "out", 100, 10, DROP, seed=1)
     by_id = records.groupby("record_id")
     status = {rid: list(g["status"]) for rid, g in by_id}
     reason = {rid: " | ".join(g["reason"]) for rid, g in by_id}
@@ -99,7 +102,7 @@ def test_every_bad_chapman_record_is_quarantined_with_its_reason(bad_chapman, tm
 
 def test_reasons_are_logged_with_counts(bad_chapman, tmp_path, caplog):
     caplog.set_level("INFO", logger="synecg")
-    prepare_dataset("chapman", bad_chapman, tmp_path / "out", 100, 10, {}, seed=1)
+    prepare_dataset("chapman", bad_chapman, tmp_path / "out", 100, 10, DROP, seed=1)
     text = caplog.text
     assert "records found 84: kept 71, excluded 1, quarantined 12" in text
     assert "all-zero leads V3" in text
@@ -150,7 +153,7 @@ def test_ptbxl_table_rows_without_files_and_files_without_rows(tmp_path):
     table = pd.concat([table, table.iloc[[5]]])  # duplicate ecg_id 6
     table.loc[table["ecg_id"] == 7, "scp_codes"] = "{'NORM': 100.0, 'SR': 0.0, 'AFIB': 0.0}"
     table.to_csv(root / "ptbxl_database.csv", index=False)
-    records = prepare_dataset("ptbxl", root, tmp_path / "out", 100, 10, {}, seed=1)
+    records = prepare_dataset("ptbxl", root, tmp_path / "out", 100, 10, DROP, seed=1)
     rid = records.set_index(["record_id", records.groupby("record_id").cumcount()])
     assert rid.loc[("4", 0), "status"] == "quarantined"
     assert "table row without record files" in rid.loc[("4", 0), "reason"]

@@ -107,3 +107,18 @@ def test_prepare_real_datasets_reconcile_and_keep_patients_apart(shared_data, tm
     assert chap.loc["JS11438", "reason"] == "all-zero leads V1, V2, V3, V4, V5, V6"
     summary = pd.read_csv(tmp_path / "ptbxl" / "summary.csv", index_col="class")
     assert summary.loc["SR", "total"] == len(read_records(tmp_path / "ptbxl" / "records.csv").query("label == 'SR' and status == 'kept'"))
+
+
+def test_default_rule_keeps_the_rare_classes_that_drop_removes_on_real_records(shared_data, tmp_path):
+    """The audit's counts: with drop PTB-XL keeps 4 AFLT and no SVTAC (none in the test fold),
+    Chapman no SARRH; rarest first keeps them (label_rules.csv and summary.csv per split)."""
+    for name in ("ptbxl", "chapman"):
+        prepare_dataset(name, shared_data / name, tmp_path / name, 100, 10, {}, seed=1)
+    rules = {n: pd.read_csv(tmp_path / n / "label_rules.csv", index_col="class") for n in ("ptbxl", "chapman")}
+    assert list(rules["ptbxl"].columns) == ["drop", "rarest_first (configured)"]
+    assert rules["ptbxl"].loc[["AFLT", "SVTAC", "SARRH"]].to_numpy().tolist() == [[4, 6], [0, 1], [22, 23]]
+    assert rules["chapman"].loc[["SARRH", "STACH"]].to_numpy().tolist() == [[1, 3], [15, 17]]
+    ptb = pd.read_csv(tmp_path / "ptbxl" / "summary.csv", index_col="class")
+    assert ptb.loc["AFLT"].tolist() == [0, 5, 1, 6] and ptb.loc["SVTAC"].tolist() == [0, 0, 1, 1]
+    chap = pd.read_csv(tmp_path / "chapman" / "summary.csv", index_col="class")
+    assert chap.loc["SARRH", "total"] == 2  # JS24290, JS24580 (SA + SB); JS20008 has all-zero leads

@@ -113,6 +113,36 @@ def test_multi_rhythm_records_follow_priority_rule():
     assert resolve_rhythm(["SR", "AFIB"], PTBXL_CODE_TO_CLASS, ["STACH"]).label == ""
 
 
+def test_default_multi_rhythm_rule_keeps_the_rarer_class():
+    from synecg.data.labels import CHAPMAN_ACRONYM_TO_CLASS, PTBXL_CODE_TO_CLASS, RAREST_FIRST, resolve_rhythm
+    from synecg.data.prepare import multi_rhythm_rule
+
+    assert multi_rhythm_rule({}) == list(RAREST_FIRST) and multi_rhythm_rule({"multi_rhythm": "drop"}) == "drop"
+    assert sorted(RAREST_FIRST) == sorted(CLASSES) and RAREST_FIRST[-1] == "SR"
+    for pair, rare in ((["AFIB", "AFLT"], "AFLT"), (["SR", "AFLT"], "AFLT"), (["AFLT", "SVTAC"], "SVTAC"),
+                       (["STACH", "SVTAC"], "SVTAC"), (["SR", "SARRH"], "SARRH")):
+        assert resolve_rhythm(pair, PTBXL_CODE_TO_CLASS, list(RAREST_FIRST)).label == rare
+    assert resolve_rhythm(["SA", "SB"], CHAPMAN_ACRONYM_TO_CLASS, list(RAREST_FIRST)).label == "SARRH"
+
+
+def test_rule_sensitivity_counts_each_rule_and_marks_the_configured_one():
+    from synecg.data.catalog import catalog_row
+    from synecg.data.prepare import rule_sensitivity
+
+    rows = [catalog_row("1", "", "a", rhythms="AFIB;AFLT", status="excluded"),
+            catalog_row("2", "", "b", rhythms="SR", label="SR"),
+            catalog_row("3", "", "c", rhythms="AFLT;SR", status="excluded"),
+            catalog_row("4", "", "d", status="quarantined", reason="duplicate record id"),
+            catalog_row("5", "", "e", rhythms="", status="excluded", reason="no rhythm statement")]
+    table = rule_sensitivity(pd.DataFrame(rows), "ptbxl", "drop")
+    assert list(table.columns) == ["drop (configured)", "rarest_first"]
+    assert table.loc["AFLT"].tolist() == [0, 2] and table.loc["SR"].tolist() == [1, 1]
+    assert table.loc["excluded"].tolist() == [3, 1] and table.loc["total"].tolist() == [4, 4]
+    custom = rule_sensitivity(pd.DataFrame(rows), "ptbxl", ["AFIB", "SR"])
+    assert list(custom.columns) == ["drop", "rarest_first", "configured"]
+    assert custom.loc["AFIB", "configured"] == 1 and custom.loc["AFLT", "configured"] == 0
+
+
 def test_split_fractions_must_add_up_to_one(prepared, tmp_path):
     with pytest.raises(ValueError, match="prepare.split_fractions"):
         prepare_dataset("chapman", prepared / "raw" / "chapman", tmp_path, 100, 10,

@@ -59,6 +59,7 @@ rule prepare_dataset:
     output:
         records="results/data/{dataset}/records.csv",
         summary="results/data/{dataset}/summary.csv",
+        label_rules="results/data/{dataset}/label_rules.csv",
         arrays=expand("results/data/{{dataset}}/{split}.npy", split=SPLITS),
     log:
         "logs/prepare_dataset/{dataset}.log",

@@ -1,4 +1,4 @@
-"""Rule prepare_dataset: raw PTB-XL / Chapman records -> records.csv, {split}.npy, summary.csv."""
+"""Rule prepare_dataset: raw PTB-XL / Chapman records -> records.csv, {split}.npy, summary.csv, label_rules.csv."""
 
 from pathlib import Path
 

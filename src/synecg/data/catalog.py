@@ -1,6 +1,8 @@
 """The record catalogue both readers build: one row per record found, before signals are read.
 
-Columns are those of ``records.csv`` (synecg.data.store.RECORD_COLUMNS); ``status`` here is
+Columns are those of ``records.csv`` (synecg.data.store.RECORD_COLUMNS) and ``rhythms``, the
+record's rhythm statements (dataset names, ``;``-joined) before the multi-rhythm rule, from which
+``rule_sensitivity`` re-applies other rules without re-reading headers; ``status`` here is
 ``candidate`` (labelled, to be read), ``excluded`` (by a label rule) or ``quarantined`` (a data
 problem found without reading samples). Reading the candidates turns each into kept or
 quarantined.
@@ -12,13 +14,13 @@ import pandas as pd
 
 from synecg.data.store import RECORD_COLUMNS
 
-CATALOG_COLUMNS = RECORD_COLUMNS
+CATALOG_COLUMNS: tuple[str, ...] = (*RECORD_COLUMNS, "rhythms")
 
 
 def catalog_row(record_id: str, patient_id: str, source_path: str, raw_labels: str = "", label: str = "",
-                split: str = "", status: str = "candidate", reason: str = "") -> dict:
+                split: str = "", status: str = "candidate", reason: str = "", rhythms: str = "") -> dict:
     return dict(record_id=record_id, patient_id=patient_id, source_path=source_path, raw_labels=raw_labels,
-                label=label, split=split, status=status, reason=reason)
+                label=label, split=split, status=status, reason=reason, rhythms=rhythms)
 
 
 def mark_duplicates(frame: pd.DataFrame) -> pd.DataFrame:

@@ -67,21 +67,22 @@ def find_records(root: Path) -> tuple[list[Path], list[Path]]:
     return headers, orphans
 
 
-def label_from_dx(dx: str | None, acronyms: dict[str, set[str]], multi_rhythm: str | list[str]) -> tuple[str, str, str]:
-    """(raw_labels, label, reason-or-"") for one ``#Dx`` line; a reason starting with
-    ``quarantine:`` marks a data problem rather than a label rule."""
+def label_from_dx(dx: str | None, acronyms: dict[str, set[str]], multi_rhythm: str | list[str]) -> tuple[str, str, str, str]:
+    """(raw_labels, label, reason-or-"", rhythms) for one ``#Dx`` line (rhythms: the rhythm
+    acronyms found, ``;``-joined); a reason starting with ``quarantine:`` marks a data problem
+    rather than a label rule."""
     codes = parse_dx(dx)
     raw = ";".join(codes)
     if not codes:
-        return raw, "", "quarantine:empty #Dx (no SNOMED code)"
+        return raw, "", "quarantine:empty #Dx (no SNOMED code)", ""
     codes = [SNOMED_REPLACEMENTS.get(c, c) for c in codes]
     unknown = sorted({c for c in codes if c not in acronyms})
     names = sorted({a for c in codes for a in acronyms.get(c, ())})
     rhythms = [a for a in names if a in CHAPMAN_RHYTHM_ACRONYMS]
     if not rhythms and unknown:
-        return raw, "", f"quarantine:unknown SNOMED code(s) {', '.join(unknown)} and no known rhythm code"
+        return raw, "", f"quarantine:unknown SNOMED code(s) {', '.join(unknown)} and no known rhythm code", ""
     decision = resolve_rhythm(rhythms, CHAPMAN_ACRONYM_TO_CLASS, multi_rhythm)
-    return raw, decision.label, decision.reason
+    return raw, decision.label, decision.reason, ";".join(rhythms)
 
 
 def catalog(root: str | Path, multi_rhythm: str | list[str]) -> pd.DataFrame:
@@ -99,12 +100,12 @@ def catalog(root: str | Path, multi_rhythm: str | list[str]) -> pd.DataFrame:
         except RecordError as exc:
             rows.append(catalog_row(**base, status="quarantined", reason=exc.problem))
             continue
-        raw, label, reason = label_from_dx(header.comment("Dx"), acronyms, multi_rhythm)
+        raw, label, reason, rhythms = label_from_dx(header.comment("Dx"), acronyms, multi_rhythm)
         if reason.startswith("quarantine:"):
             rows.append(catalog_row(**base, raw_labels=raw, status="quarantined", reason=reason.split(":", 1)[1]))
         else:
             rows.append(catalog_row(**base, raw_labels=raw, label=label,
-                                    status="candidate" if label else "excluded", reason=reason))
+                                    status="candidate" if label else "excluded", reason=reason, rhythms=rhythms))
     for path in orphans:
         rows.append(catalog_row(record_id=path.stem, patient_id="", source_path=str(path), status="quarantined",
                                 reason="signal file without a header (.hea)"))

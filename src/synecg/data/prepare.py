@@ -1,4 +1,5 @@
-"""Raw dataset -> the prepared-data contract (synecg.data.store): records.csv, {split}.npy, summary.csv.
+"""Raw dataset -> the prepared-data contract (synecg.data.store): records.csv, {split}.npy, summary.csv,
+and label_rules.csv (records per class under each multi-rhythm rule: how the class sizes depend on it).
 
 Steps: catalogue every record found (readers ptbxl / chapman: labels, splits, data problems
 visible without samples) -> check no patient sits in two splits -> read the candidates over a
@@ -19,9 +20,10 @@ from typing import Any, Iterator
 import numpy as np
 import pandas as pd
 
-from synecg.constants import SPLITS
+from synecg.constants import CLASSES, SPLITS
 from synecg.data import chapman, ptbxl
 from synecg.data.catalog import group_ids
+from synecg.data.labels import CHAPMAN_ACRONYM_TO_CLASS, PTBXL_CODE_TO_CLASS, RAREST_FIRST, resolve_rhythm
 from synecg.data.signals import SignalSpec, try_prepare_signal
 from synecg.data.splits import check_patients_disjoint, stratified_group_split
 from synecg.data.store import SplitSlots, SplitWriter, write_slot, class_summary, kept_rows, load_split, read_records, write_records
@@ -30,6 +32,7 @@ from synecg.io import atomic_path
 from synecg.seeding import numpy_rng
 
 SOURCE_RATE = {"chapman": 500}  # PTB-XL ships both rates: the prepared rate's files are read
+RHYTHM_CLASSES = {"ptbxl": PTBXL_CODE_TO_CLASS, "chapman": CHAPMAN_ACRONYM_TO_CLASS}
 _LOG = logging.getLogger("synecg")
 
 
@@ -47,9 +50,37 @@ def signal_spec(dataset: str, sampling_rate: int, seconds: float, prepare_cfg: d
     )
 
 
+def multi_rhythm_rule(prepare_cfg: dict[str, Any]) -> str | list[str]:
+    """The configured multi-rhythm rule: ``drop`` or a priority list (default: rarest first)."""
+    rule = prepare_cfg.get("multi_rhythm", list(RAREST_FIRST))
+    return rule if rule == "drop" else list(rule)
+
+
+def rule_sensitivity(catalog: pd.DataFrame, dataset: str, configured: str | list[str]) -> pd.DataFrame:
+    """Records labelled per class (index: the seven classes, then ``excluded`` and ``total``) under
+    each multi-rhythm rule (columns: ``drop``, ``rarest_first``, and ``configured`` when it is
+    neither; the configured rule's column is marked ``(configured)``), from the catalogue's rhythm
+    statements. Counted before signals are read: records quarantined later count under every rule."""
+    rules: dict[str, str | list[str]] = {"drop": "drop", "rarest_first": list(RAREST_FIRST)}
+    if configured not in rules.values():
+        rules["configured"] = configured
+    labelled = catalog[catalog["status"] != "quarantined"]
+    statements = [r.split(";") if r else [] for r in labelled["rhythms"].fillna("").astype(str)]
+    table = {}
+    for name, rule in rules.items():
+        labels = pd.Series([resolve_rhythm(s, RHYTHM_CLASSES[dataset], rule).label for s in statements], dtype=object)
+        counts = labels[labels != ""].value_counts().reindex(list(CLASSES), fill_value=0)
+        counts["excluded"] = int((labels == "").sum())
+        counts["total"] = len(labels)
+        table[f"{name} (configured)" if rule == configured and name != "configured" else name] = counts.astype(int)
+    frame = pd.DataFrame(table)
+    frame.index.name = "class"
+    return frame
+
+
 def build_catalog(dataset: str, root: str | Path, spec: SignalSpec, prepare_cfg: dict[str, Any], seed: int) -> pd.DataFrame:
     """The catalogue of one source dataset; candidates carry their split."""
-    multi = prepare_cfg.get("multi_rhythm", "drop")
+    multi = multi_rhythm_rule(prepare_cfg)
     if dataset == "ptbxl":
         return ptbxl.catalog(root, spec.source_fs, multi)
     if dataset == "chapman":
@@ -145,7 +176,8 @@ def _reason_kind(reason: str) -> str:
 
 def prepare_dataset(dataset: str, root: str | Path, out_dir: str | Path, sampling_rate: int, seconds: float,
                     prepare_cfg: dict[str, Any], seed: int, threads: int = 1, log: logging.Logger = _LOG) -> pd.DataFrame:
-    """Prepare one source dataset into ``out_dir`` (records.csv, train/val/test.npy, summary.csv)."""
+    """Prepare one source dataset into ``out_dir`` (records.csv, train/val/test.npy, summary.csv,
+    label_rules.csv)."""
     out_dir = Path(out_dir)
     root = Path(root)
     if not root.is_dir():
@@ -153,6 +185,8 @@ def prepare_dataset(dataset: str, root: str | Path, out_dir: str | Path, samplin
     spec = signal_spec(dataset, sampling_rate, seconds, prepare_cfg)
     log.info("preparing %s from %s: %g Hz -> %d Hz, %d threads", dataset, root, spec.source_fs, spec.target_fs, threads)
     frame = build_catalog(dataset, root, spec, prepare_cfg, seed)
+    sensitivity = rule_sensitivity(frame, dataset, multi_rhythm_rule(prepare_cfg))
+    log.info("records per class under each multi-rhythm rule:\n%s", sensitivity.to_string())
     found = len(frame)
     candidates = frame[frame["status"] == "candidate"].assign(status="kept")
     if candidates.empty:
@@ -163,6 +197,8 @@ def prepare_dataset(dataset: str, root: str | Path, out_dir: str | Path, samplin
     reconcile(records, found, out_dir / "records.csv", log)
     write_records(out_dir / "records.csv", records)
     write_summary(out_dir / "summary.csv", records)
+    with atomic_path(out_dir / "label_rules.csv") as tmp:
+        sensitivity.to_csv(tmp)
     return records
 
 

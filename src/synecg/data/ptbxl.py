@@ -103,9 +103,11 @@ def catalog(root: str | Path, source_fs: int, multi_rhythm: str | list[str]) -> 
             rows.append(catalog_row(**base, raw_labels=raw, status="quarantined",
                                     reason=f"strat_fold {fold!r} is not 1-10"))
             continue
-        decision = resolve_rhythm([c for c in codes if c in rhythms], PTBXL_CODE_TO_CLASS, multi_rhythm)
+        statements = sorted(c for c in codes if c in rhythms)
+        decision = resolve_rhythm(statements, PTBXL_CODE_TO_CLASS, multi_rhythm)
         rows.append(catalog_row(**base, raw_labels=raw, label=decision.label, split=split if decision.ok else "",
-                                status="candidate" if decision.ok else "excluded", reason=decision.reason))
+                                status="candidate" if decision.ok else "excluded", reason=decision.reason,
+                                rhythms=";".join(statements)))
     for rel in sorted(set(headers_on_disk) - listed):
         if not rel.startswith(folder + os.sep):
             continue  # the other rate's records: not this preparation's files
