@@ -35,13 +35,14 @@ from synecg.experiments.settings import (
     build_model_config,
     build_train_config,
     fraction_label,
+    manifest_path,
     metrics_path,
     parse_setting,
     predictions_path,
     transfer_setting,
 )
 from synecg.generators.bank import load_bank, split_bank
-from synecg.io import atomic_path, write_json
+from synecg.io import atomic_path, read_json, write_json
 from synecg.seeding import derive_seed, numpy_rng
 
 TRAIN_DATA = {"TrRTeR": "real", "TrRTeS": "real", "TrSTeR": "synthetic", "TrSTeS": "synthetic", "TrRSTeR": "mixed", TRANSFER: "real"}
@@ -263,6 +264,15 @@ def write_run(metrics_file: str | Path, record: Mapping[str, Any], test: Split, 
     write_json(metrics_file, record)
 
 
+def write_manifest(path: str | Path, metrics_files: Sequence[str | Path]) -> None:
+    """The manifest of a (dataset, setting, generator): every run's metrics file, in grid order."""
+    write_json(path, {"runs": [str(f) for f in metrics_files]})
+
+
+def read_manifest(path: str | Path) -> list[str]:
+    return list(read_json(path)["runs"])
+
+
 def load_predictions(metrics_file: str | Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(y (N,), proba (N, 7) float32, ids (N,)) of the run whose metrics file is ``metrics_file``."""
     with np.load(predictions_path(str(metrics_file))) as z:
@@ -290,7 +300,7 @@ def run_training_job(
     """Train every (fraction, seed) once for ``settings`` that share training data, test each on the
     settings' test sets, write each run's metrics and predictions (write_run). Returns the
     checkpoints (key 'fraction/seed') for later evaluation on other test sets (TrRTeS, cross-dataset)."""
-    checkpoints = {}
+    checkpoints, written = {}, {s: [] for s in settings}
     for fraction in spec.fractions:
         for seed in spec.seeds:
             runs = {}
@@ -314,18 +324,23 @@ def run_training_job(
                 _log_metrics(logger, f"{setting} test {test_name}", metrics)
                 record = _record(spec, setting, fraction, seed, runs[setting],
                                  {"test_set": test_name, "test_dataset": spec.dataset, **_training_summary(result), **metrics})
-                write_run(metrics_path(spec.dataset, setting, spec.generator, fraction, seed), record, test, proba)
+                written[setting].append(metrics_path(spec.dataset, setting, spec.generator, fraction, seed))
+                write_run(written[setting][-1], record, test, proba)
             checkpoints[f"{fraction_label(fraction)}/{seed}"] = checkpoint(result)
+    for setting in settings:
+        write_manifest(manifest_path(spec.dataset, setting, spec.generator), written[setting])
     return checkpoints
 
 
 def evaluate_saved_job(
     spec: JobSpec, checkpoints: Mapping[str, dict[str, Any]], setting: str, test: Split, test_set: str,
-    test_dataset: str, out_path_of, device: torch.device | str = "cpu", logger: logging.Logger | None = None,
+    test_dataset: str, out_path_of, manifest: str | Path, device: torch.device | str = "cpu",
+    logger: logging.Logger | None = None,
 ) -> None:
     """Test saved classifiers (one per fraction and seed) on another test set: TrRTeS (a bank's
     test split) or cross-dataset (one source dataset's real test split). ``out_path_of(fraction,
-    seed)`` names each metrics file."""
+    seed)`` names each metrics file, ``manifest`` the list of them."""
+    written = []
     for fraction in spec.fractions:
         for seed in spec.seeds:
             state = checkpoints[f"{fraction_label(fraction)}/{seed}"]
@@ -336,7 +351,9 @@ def evaluate_saved_job(
                 "test_set": test_set, "test_dataset": test_dataset, "best_epoch": state["best_epoch"],
                 "best_val_loss": state["best_val_loss"], **metrics,
             })
-            write_run(out_path_of(fraction, seed), record, test, proba)
+            written.append(out_path_of(fraction, seed))
+            write_run(written[-1], record, test, proba)
+    write_manifest(manifest, written)
 
 
 def run_transfer_job(
@@ -366,6 +383,7 @@ def run_transfer_job(
     pretrained = checkpoint(best)
     init, pretrained_norm = model_from_checkpoint(pretrained, device)
     for trainable, setting in zip(trainables, settings):
+        written = []
         for fraction in spec.fractions:
             for seed in spec.seeds:
                 data = assemble_run(setting, real, None, fraction, real_rng=real_fraction_rng(spec, seed))
@@ -382,6 +400,8 @@ def run_transfer_job(
                     "pretrained_val_loss": best.best_val_loss, **_training_summary(result), **metrics,
                 })
                 write_run(out, record, data.tests["real"], proba)
+                written.append(out)
+        write_manifest(manifest_path(spec.dataset, setting, spec.generator), written)
     return pretrained
 
 
