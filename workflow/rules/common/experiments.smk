@@ -20,6 +20,11 @@ POOL = [g for g in EXPERIMENTS["pool"]["members"] if g in GENERATORS]
 EXPERIMENT_GENERATORS = GENERATORS + (["all"] if len(POOL) > 1 else [])
 FRACTIONS = [fraction_label(f) for f in EXPERIMENTS["fractions"]]
 LARGEST_FRACTION = max(FRACTIONS, key=float)
+if fraction_label(EXPERIMENTS["primary_endpoint"]["fraction"]) not in FRACTIONS:
+    raise ValueError(
+        f"experiments.primary_endpoint.fraction {EXPERIMENTS['primary_endpoint']['fraction']} "
+        f"is not one of experiments.fractions {EXPERIMENTS['fractions']}"
+    )
 SEEDS = list(EXPERIMENTS["seeds"])
 SYNTHETIC_SETTINGS = [
     s for s in ("TrSTeR", "TrSTeS") if s in EXPERIMENTS["settings"] and GENERATORS
