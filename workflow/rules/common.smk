@@ -16,6 +16,7 @@ SOURCE_DATASETS = [d for d in ("ptbxl", "chapman") if d in config["datasets"]]
 DATASETS = SOURCE_DATASETS + (["merged"] if len(SOURCE_DATASETS) == 2 else [])
 
 # Generators: the enabled ones; `all` is the union of their banks (read together, never copied).
+# The experiments' `all` is the pool of the enabled members of experiments.pool.members.
 GENERATORS = list(config["generators"]["enabled"])
 GENERATORS_AND_ALL = GENERATORS + (["all"] if len(GENERATORS) > 1 else [])
 

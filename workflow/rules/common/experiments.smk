@@ -1,18 +1,30 @@
 # Imports, constants and input functions of the experiments stage (experiments.smk holds its rules).
 from synecg.experiments.settings import (
+    BALANCED,
+    EQUAL_POOL,
     REAL_GENERATOR,
-    TRANSFER,
     fraction_label,
-    metrics_path,
+    manifest_path,
     model_settings,
     models_path,
     pretrained_path,
+    ratio_setting,
     training_settings,
+    transfer_setting,
 )
 
 EXPERIMENTS = config["experiments"]
+# The pooled generator `all` of the experiments: the enabled members of experiments.pool.members
+# (the paper's sssd, timediffusion, timevqvae), not every enabled bank.
+POOL = [g for g in EXPERIMENTS["pool"]["members"] if g in GENERATORS]
+EXPERIMENT_GENERATORS = GENERATORS + (["all"] if len(POOL) > 1 else [])
 FRACTIONS = [fraction_label(f) for f in EXPERIMENTS["fractions"]]
 LARGEST_FRACTION = max(FRACTIONS, key=float)
+if fraction_label(EXPERIMENTS["primary_endpoint"]["fraction"]) not in FRACTIONS:
+    raise ValueError(
+        f"experiments.primary_endpoint.fraction {EXPERIMENTS['primary_endpoint']['fraction']} "
+        f"is not one of experiments.fractions {EXPERIMENTS['fractions']}"
+    )
 SEEDS = list(EXPERIMENTS["seeds"])
 SYNTHETIC_SETTINGS = [
     s for s in ("TrSTeR", "TrSTeS") if s in EXPERIMENTS["settings"] and GENERATORS
@@ -21,8 +33,11 @@ EVALUATE_TRTS = "TrRTeS" in EXPERIMENTS["settings"] and bool(GENERATORS)
 AUGMENT = "TrRSTeR" in EXPERIMENTS["settings"] and bool(GENERATORS)
 TRANSFER_ON = EXPERIMENTS["transfer"]["enabled"] and bool(GENERATORS)
 TRANSFER_SEEDS = list(EXPERIMENTS["transfer"]["seeds"]) if TRANSFER_ON else []
-# The real-only baseline runs every seed any comparison needs, so that all differences are paired.
+TRANSFER_SETTINGS = [transfer_setting(t) for t in EXPERIMENTS["transfer"]["trainable"]]
+# The real-only baseline and its balanced control run every seed any comparison needs, so that
+# all differences are paired.
 BASELINE_SEEDS = sorted(set(SEEDS) | set(TRANSFER_SEEDS))
+BALANCED_ON = EXPERIMENTS["balanced_control"]
 CROSS_DATASETS = (
     SOURCE_DATASETS if EXPERIMENTS["cross_dataset"] and "merged" in DATASETS else []
 )
@@ -30,6 +45,7 @@ EXPERIMENT_FIGURES = {
     "transfer_curves": "results/figures/experiments/transfer_curves.png",
     "augmentation": "results/figures/experiments/augmentation.png",
     "baseline_confusion": "results/figures/experiments/baseline_confusion.png",
+    "answer": "results/figures/experiments/answer.png",
 }
 EXPERIMENT_TABLES = [
     "experiments_runs",
@@ -39,17 +55,29 @@ EXPERIMENT_TABLES = [
     "augmentation",
     "transfer",
     "cross_dataset",
-    "paired_vs_real",
+    "comparisons",
+    "answer",
 ]
 
 
-def run_metrics(dataset, setting, generator, seeds, test_on=None):
-    """metrics.json of every fraction and seed of one (dataset, setting, generator)."""
-    return [
-        metrics_path(dataset, setting, generator, f, s, test_on)
-        for f in FRACTIONS
-        for s in seeds
-    ]
+def augment_settings(generator):
+    """The TrRSTeR arms of one generator: the whole bank (the paper), the ratio sweep, and for
+    the pool `all` the pool drawn down to one bank's size."""
+    return (
+        ["TrRSTeR"]
+        + [ratio_setting(r) for r in EXPERIMENTS["augmentation_ratios"]]
+        + (
+            [EQUAL_POOL]
+            if generator == "all" and EXPERIMENTS["pool"]["equal_size"]
+            else []
+        )
+    )
+
+
+def manifests(dataset, settings, generator, test_on=None):
+    """runs.json of each setting of one (dataset, generator): the list of its runs' metrics files
+    (every fraction and seed), which the jobs write beside the runs' predictions."""
+    return [manifest_path(dataset, s, generator, test_on) for s in settings]
 
 
 def prepared_split_files(dataset):
@@ -64,13 +92,26 @@ def prepared_inputs(wildcards):
     return prepared_split_files(wildcards.dataset)
 
 
+def pool_parts(generator):
+    """The generators whose banks make up {generator} in the experiments (the pool for `all`)."""
+    return POOL if generator == "all" else [generator]
+
+
+def experiment_bank_files(dataset, generator):
+    return [f for g in pool_parts(generator) for f in bank_files(dataset, g)]
+
+
+def experiment_bank_dirs(dataset, generator):
+    return [d for g in pool_parts(generator) for d in bank_dirs(dataset, g)]
+
+
 def bank_inputs(wildcards):
-    return bank_files(wildcards.dataset, wildcards.generator)
+    return experiment_bank_files(wildcards.dataset, wildcards.generator)
 
 
 def bank_names(wildcards):
-    """The generators whose banks make up {generator} (all enabled ones for `all`)."""
-    return GENERATORS if wildcards.generator == "all" else [wildcards.generator]
+    """The generators whose banks make up {generator} (the pool's enabled members for `all`)."""
+    return pool_parts(wildcards.generator)
 
 
 def baseline_models_for_trts(wildcards):
@@ -90,7 +131,7 @@ def cross_test_files(wildcards):
     ]
 
 
-def job_params(dataset, generator, seeds, ratio=False):
+def job_params(dataset, generator, seeds):
     """Everything a classifier job depends on (synecg.experiments.runs.JobSpec)."""
     return {
         "dataset": dataset,
@@ -100,26 +141,26 @@ def job_params(dataset, generator, seeds, ratio=False):
         "model": model_settings(config, dataset),
         "training": training_settings(config, dataset),
         "master_seed": config["seed"],
-        "synthetic_ratio": EXPERIMENTS["synthetic_ratio"] if ratio else None,
     }
 
 
-def all_experiment_metrics():
-    """Every metrics file of the grid (the aggregation's inputs)."""
+def all_experiment_manifests():
+    """The manifest of every (dataset, setting, generator) of the grid (the aggregation's inputs)."""
     files = []
     for d in DATASETS:
-        files += run_metrics(d, "TrRTeR", REAL_GENERATOR, BASELINE_SEEDS)
-        for g in GENERATORS_AND_ALL:
-            for setting in SYNTHETIC_SETTINGS:
-                files += run_metrics(d, setting, g, SEEDS)
+        files += manifests(
+            d, ["TrRTeR"] + ([BALANCED] if BALANCED_ON else []), REAL_GENERATOR
+        )
+        for g in EXPERIMENT_GENERATORS:
+            files += manifests(d, SYNTHETIC_SETTINGS, g)
             if EVALUATE_TRTS:
-                files += run_metrics(d, "TrRTeS", g, SEEDS)
+                files += manifests(d, ["TrRTeS"], g)
             if AUGMENT:
-                files += run_metrics(d, "TrRSTeR", g, SEEDS)
+                files += manifests(d, augment_settings(g), g)
             if TRANSFER_ON:
-                files += run_metrics(d, TRANSFER, g, TRANSFER_SEEDS)
+                files += manifests(d, TRANSFER_SETTINGS, g)
     for target in CROSS_DATASETS:
-        files += run_metrics("merged", "TrRTeR", REAL_GENERATOR, BASELINE_SEEDS, target)
+        files += manifests("merged", ["TrRTeR"], REAL_GENERATOR, target)
     return files
 
 
