@@ -14,12 +14,13 @@ from synecg.experiments.runs import (
     check_no_leakage,
     load_job_synthetic,
     load_real,
+    load_predictions,
     load_synthetic,
     run_training_job,
     run_transfer_job,
 )
-from synecg.experiments.sampling import ratio_subset, stratified_fraction
-from synecg.experiments.settings import SETTINGS, TRANSFER, metrics_path
+from synecg.experiments.sampling import class_balanced_draw, oversample_to_balance, stratified_fraction
+from synecg.experiments.settings import BALANCED, EQUAL_POOL, SETTINGS, metrics_path, parse_setting
 from synecg.io import read_json
 
 TINY_MODEL = {"preset": "t", "blocks": 2, "kernels": 4, "kernel_size": 5, "dilation": 5, "fc_layers": 1,
@@ -50,12 +51,23 @@ def test_fraction_subsets_are_nested_for_one_seed_and_whole_at_one():
         stratified_fraction(y, 0.0, np.random.default_rng(1))
 
 
-def test_ratio_subset_takes_the_whole_split_or_ratio_times_real_and_refuses_too_many():
-    rng = np.random.default_rng(0)
-    assert np.array_equal(ratio_subset(10, 4, None, rng), np.arange(10))
-    assert len(ratio_subset(10, 4, 0.5, rng)) == 2
-    with pytest.raises(ValueError, match="holds 10"):
-        ratio_subset(10, 8, 2.0, rng)
+def test_class_balanced_draw_spreads_rows_evenly_and_refuses_too_many():
+    y = labels({"SR": 10, "AFIB": 10, "AFLT": 10})
+    rows = class_balanced_draw(y, 7, np.random.default_rng(0))
+    assert len(rows) == len(set(rows)) == 7
+    assert sorted(np.bincount(y[rows], minlength=7)[[1, 2, 4]]) == [2, 2, 3]
+    assert np.array_equal(rows, class_balanced_draw(y, 7, np.random.default_rng(0)))
+    with pytest.raises(ValueError, match="needs 11 of class"):
+        class_balanced_draw(y, 33, np.random.default_rng(0))
+
+
+def test_oversampling_keeps_every_row_and_balances_the_present_classes():
+    y = labels({"SR": 12, "AFIB": 3, "SVTAC": 1})
+    rows = oversample_to_balance(y, np.random.default_rng(0))
+    counts = np.bincount(y[rows], minlength=7)
+    assert counts[[1, 2, 6]].tolist() == [12, 12, 12] and counts.sum() == 36
+    assert set(rows) == set(range(len(y)))  # nothing dropped; absent classes stay absent
+    assert counts[[0, 3, 4, 5]].sum() == 0
 
 
 def _source(prefix, n=30):
@@ -68,19 +80,22 @@ class _Src(dict):
     pass
 
 
-@pytest.mark.parametrize("setting", [*SETTINGS, TRANSFER])
-def test_no_test_row_is_trained_or_validated_on(setting):
+@pytest.mark.parametrize("setting", [*SETTINGS, BALANCED, "TrRSTeR-r0.5", "transfer-head", "transfer-all"])
+def test_no_test_row_is_trained_or_validated_on_and_real_tested_arms_validate_on_real_only(setting):
     real, synthetic = _Src(_source("real:")), _Src(_source("synthetic:g:"))
+    synthetic.n_members = 1
     data = assemble_run(setting, real, synthetic, 0.5, real_rng=np.random.default_rng(0),
-                        synthetic_rng=np.random.default_rng(1), ratio_rng=np.random.default_rng(2))
+                        synthetic_rng=np.random.default_rng(1), arm_rng=np.random.default_rng(2))
     check_no_leakage(data)
     train_ids, test_ids = set(data.train_ids) | set(data.val_ids), set(next(iter(data.tests.values())).ids)
     assert not train_ids & test_ids
-    if setting in ("TrRTeR", "TrSTeR", "TrRSTeR", TRANSFER):
+    family = parse_setting(setting)["family"]
+    if family in ("TrRTeR", "TrSTeR", "TrRSTeR", "transfer"):
         assert all(i.startswith("real:") for i in test_ids)  # synthetic never in a real test
-    if setting == "TrRSTeR":
+    if family == "TrRSTeR":
         assert any(i.startswith("synthetic:") for i in data.train_ids)
-        assert any(i.startswith("synthetic:") for i in data.val_ids)
+    if family in ("TrRTeR", "TrRSTeR", "transfer"):  # early stopping on real validation records only
+        assert all(i.startswith("real:") for i in data.val_ids)
 
 
 def test_leakage_check_names_the_leaked_rows():
@@ -99,8 +114,8 @@ def study(tmp_path_factory):
     return root
 
 
-def _spec(generator, seeds=(0, 1), fractions=(0.5, 1.0), ratio=None):
-    return JobSpec("ptbxl", generator, list(fractions), list(seeds), TINY_MODEL, TINY_TRAINING, 17, ratio)
+def _spec(generator, seeds=(0, 1), fractions=(0.5, 1.0)):
+    return JobSpec("ptbxl", generator, list(fractions), list(seeds), TINY_MODEL, TINY_TRAINING, 17)
 
 
 def test_generator_all_splits_the_union_of_banks(study):
@@ -126,12 +141,16 @@ def test_jobs_write_one_metrics_file_per_run_scoring_the_whole_test_set(study, m
             assert tsts["n_test"] == len(synthetic["test"])
             assert tstr["n_train_real"] == 0 and tstr["n_train"] == tsts["n_train"]
             assert (tstr["dataset"], tstr["setting"], tstr["generator"], tstr["fraction"], tstr["seed"]) == ("ptbxl", "TrSTeR", "a", f, s)
-    aug_spec = _spec("a", seeds=(0,), fractions=(0.5,), ratio=0.25)
-    run_training_job(aug_spec, ["TrRSTeR"], real, synthetic)
-    aug = read_json(metrics_path("ptbxl", "TrRSTeR", "a", 0.5, 0))
+    aug_spec = _spec("a", seeds=(0,), fractions=(0.5,))
+    run_training_job(aug_spec, ["TrRSTeR-r0.25"], real, synthetic)
+    aug = read_json(metrics_path("ptbxl", "TrRSTeR-r0.25", "a", 0.5, 0))
     base_real = 6 + 15 + 6 + 5 + 3 + 4 + 2  # stratified half of DEFAULT_SPLITS train (round half to even)
     assert aug["n_train_real"] == base_real and aug["n_train_synthetic"] == round(0.25 * base_real)
-    assert aug["n_test"] == 21
+    assert aug["n_test"] == 21 and aug["n_val"] == len(real["val"])
+    assert (aug["family"], aug["arm"], aug["ratio"], aug["setting"]) == ("TrRSTeR", "r0.25", 0.25, "TrRSTeR-r0.25")
+    y, proba, ids = load_predictions(metrics_path("ptbxl", "TrRSTeR-r0.25", "a", 0.5, 0))
+    assert proba.shape == (21, 7) and np.array_equal(y, real["test"].y) and list(ids) == list(real["test"].ids)
+    assert np.allclose(proba.sum(axis=1), 1.0, atol=1e-2)
 
 
 def test_transfer_job_fine_tunes_from_the_pretrained_model(study, monkeypatch):
@@ -139,10 +158,11 @@ def test_transfer_job_fine_tunes_from_the_pretrained_model(study, monkeypatch):
     real = load_real(study / "data" / "ptbxl", "ptbxl")
     spec = _spec("a", seeds=(0,), fractions=(0.5,))
     synthetic = load_job_synthetic(spec, [study / "bank" / "a"], ["a"], (0.8, 0.1, 0.1))
-    pretrained = run_transfer_job(spec, real, synthetic, pretrain_runs=2, trainable="head")
-    record = read_json(metrics_path("ptbxl", TRANSFER, "a", 0.5, 0))
-    assert record["trainable"] == "head" and record["n_train_synthetic"] == 0 and record["n_test"] == 21
-    assert record["pretrained_val_loss"] == pytest.approx(pretrained["best_val_loss"])
+    pretrained = run_transfer_job(spec, real, synthetic, pretrain_runs=2, trainables=["head", "all"])
+    for trainable in ("head", "all"):
+        record = read_json(metrics_path("ptbxl", f"transfer-{trainable}", "a", 0.5, 0))
+        assert record["trainable"] == trainable and record["n_train_synthetic"] == 0 and record["n_test"] == 21
+        assert record["pretrained_val_loss"] == pytest.approx(pretrained["best_val_loss"])
 
 
 def test_union_of_banks_matches_concat_banks_row_for_row(study):
@@ -169,23 +189,25 @@ def test_prepared_dataset_runs_never_train_on_test_record_ids(study):
     synthetic = load_synthetic([study / "bank" / "a"], ["a"], np.random.default_rng(0))
     test_ids = set(real["test"].ids)
     assert len(test_ids) == 21
-    for setting in ("TrRTeR", "TrRSTeR", TRANSFER):
+    for setting in ("TrRTeR", BALANCED, "TrRSTeR", "TrRSTeR-r0.25", "transfer-all"):
         for fraction in (0.2, 1.0):
             data = assemble_run(setting, real, synthetic, fraction, real_rng=np.random.default_rng(1),
-                                synthetic_rng=np.random.default_rng(2), ratio_rng=np.random.default_rng(3))
+                                synthetic_rng=np.random.default_rng(2), arm_rng=np.random.default_rng(3))
             assert not test_ids & (set(data.train_ids) | set(data.val_ids))
             assert set(data.tests["real"].ids) == test_ids  # the whole real test split, nothing synthetic
 
 
 def test_settings_at_one_fraction_and_seed_share_the_real_subset_and_initial_weights():
-    spec_real, spec_aug = _spec("real"), _spec("sssd", ratio=0.5)
+    spec_real, spec_aug = _spec("real"), _spec("sssd")
     from synecg.experiments.runs import real_fraction_rng, train_seed
 
     real, synthetic = _Src(_source("real:")), _Src(_source("synthetic:g:"))
     base = assemble_run("TrRTeR", real, None, 0.4, real_rng=real_fraction_rng(spec_real, 3))
-    aug = assemble_run("TrRSTeR", real, synthetic, 0.4, real_rng=real_fraction_rng(spec_aug, 3),
-                       ratio=0.5, ratio_rng=np.random.default_rng(0))
+    aug = assemble_run("TrRSTeR-r0.5", real, synthetic, 0.4, real_rng=real_fraction_rng(spec_aug, 3),
+                       arm_rng=np.random.default_rng(0))
+    balanced = assemble_run(BALANCED, real, None, 0.4, real_rng=real_fraction_rng(spec_real, 3), arm_rng=np.random.default_rng(0))
     assert list(base.train[0].ids) == list(aug.train[0].ids)
+    assert set(balanced.train[0].ids) == set(base.train[0].ids)  # the same subset, oversampled
     assert train_seed(spec_real, 0.4, 3) == train_seed(spec_aug, 0.4, 3) != train_seed(spec_aug, 0.4, 4)
 
 
@@ -193,3 +215,11 @@ def test_bank_too_small_for_a_validation_split_is_refused_by_name(tmp_path):
     write_fixture_bank(tmp_path / "small", {"SR": 2, "AFIB": 2}, 50, 1, "small")
     with pytest.raises(ContractError, match="val split empty.*at least 3"):
         load_synthetic([tmp_path / "small"], ["small"], np.random.default_rng(0))
+
+
+def test_equal_size_pool_draws_the_union_down_to_one_banks_share(study):
+    both = load_synthetic([study / "bank" / "a", study / "bank" / "b"], ["a", "b"], np.random.default_rng(0))
+    real = load_real(study / "data" / "ptbxl", "ptbxl")
+    data = assemble_run(EQUAL_POOL, real, both, 1.0, real_rng=np.random.default_rng(1), arm_rng=np.random.default_rng(2))
+    full = assemble_run("TrRSTeR", real, both, 1.0, real_rng=np.random.default_rng(1), arm_rng=np.random.default_rng(2))
+    assert len(data.train[1]) == len(both["train"]) // 2 and len(full.train[1]) == len(both["train"])

@@ -11,7 +11,7 @@ rule train_real_classifier:
     input:
         prepared=prepared_inputs,
     output:
-        metrics=run_metrics("{dataset}", "TrRTeR", REAL_GENERATOR, BASELINE_SEEDS),
+        **runs_of("{dataset}", ["TrRTeR"], REAL_GENERATOR, BASELINE_SEEDS),
         models=models_path("{dataset}", "TrRTeR", REAL_GENERATOR),
     log:
         "logs/train_real_classifier/{dataset}.log",
@@ -26,10 +26,39 @@ rule train_real_classifier:
         gpu=res("classifier", "gpu"),
     params:
         job=lambda w: job_params(w.dataset, REAL_GENERATOR, BASELINE_SEEDS),
+        setting="TrRTeR",
         data_dir=lambda w: dataset_dir(w.dataset),
         device=config["compute"]["device"],
     script:
         "../scripts/train_real_classifier.py"
+
+
+if BALANCED_ON:
+
+    # The balanced real-only control: the baseline's real subsets and seeds, oversampled to balance.
+    rule train_balanced_classifier:
+        input:
+            prepared=prepared_inputs,
+        output:
+            **runs_of("{dataset}", [BALANCED], REAL_GENERATOR, BASELINE_SEEDS),
+        log:
+            "logs/train_balanced_classifier/{dataset}.log",
+        benchmark:
+            "results/benchmarks/train_balanced_classifier/{dataset}.tsv"
+        conda:
+            "../../envs/torch.yaml"
+        threads: res("classifier", "threads")
+        resources:
+            mem_mb=res("classifier", "mem_mb"),
+            runtime=res("classifier", "runtime"),
+            gpu=res("classifier", "gpu"),
+        params:
+            job=lambda w: job_params(w.dataset, REAL_GENERATOR, BASELINE_SEEDS),
+            setting=BALANCED,
+            data_dir=lambda w: dataset_dir(w.dataset),
+            device=config["compute"]["device"],
+        script:
+            "../scripts/train_real_classifier.py"
 
 
 if CROSS_DATASETS:
@@ -43,6 +72,13 @@ if CROSS_DATASETS:
                 m
                 for d in CROSS_DATASETS
                 for m in run_metrics(
+                    "merged", "TrRTeR", REAL_GENERATOR, BASELINE_SEEDS, d
+                )
+            ],
+            predictions=[
+                m
+                for d in CROSS_DATASETS
+                for m in run_predictions(
                     "merged", "TrRTeR", REAL_GENERATOR, BASELINE_SEEDS, d
                 )
             ],
@@ -75,11 +111,12 @@ if SYNTHETIC_SETTINGS or EVALUATE_TRTS:
             banks=bank_inputs,
             baselines=baseline_models_for_trts,
         output:
-            metrics=[
-                m
-                for s in SYNTHETIC_SETTINGS + (["TrRTeS"] if EVALUATE_TRTS else [])
-                for m in run_metrics("{dataset}", s, "{generator}", SEEDS)
-            ],
+            **runs_of(
+                "{dataset}",
+                SYNTHETIC_SETTINGS + (["TrRTeS"] if EVALUATE_TRTS else []),
+                "{generator}",
+                SEEDS,
+            ),
         log:
             "logs/train_synthetic_classifier/{dataset}/{generator}.log",
         benchmark:
@@ -106,12 +143,13 @@ if SYNTHETIC_SETTINGS or EVALUATE_TRTS:
 
 if AUGMENT:
 
+    # Every TrRSTeR arm of one (dataset, generator): the whole bank and the ratio sweep.
     rule train_augmented_classifier:
         input:
             prepared=prepared_inputs,
             banks=bank_inputs,
         output:
-            metrics=run_metrics("{dataset}", "TrRSTeR", "{generator}", SEEDS),
+            **runs_of("{dataset}", augment_settings(None), "{generator}", SEEDS),
         log:
             "logs/train_augmented_classifier/{dataset}/{generator}.log",
         benchmark:
@@ -124,10 +162,43 @@ if AUGMENT:
             runtime=res("classifier", "runtime"),
             gpu=res("classifier", "gpu"),
         params:
-            job=lambda w: job_params(w.dataset, w.generator, SEEDS, ratio=True),
+            job=lambda w: job_params(w.dataset, w.generator, SEEDS),
+            settings=augment_settings(None),
             data_dir=lambda w: dataset_dir(w.dataset),
             bank_dirs=lambda w: bank_dirs(w.dataset, w.generator),
             bank_names=bank_names,
+            bank_split=EXPERIMENTS["bank_split"],
+            device=config["compute"]["device"],
+        script:
+            "../scripts/train_augmented_classifier.py"
+
+
+if AUGMENT and "all" in GENERATORS_AND_ALL and EXPERIMENTS["pool"]["equal_size"]:
+
+    # The pool drawn down to one bank's size, beside the full pool (diversity without quantity).
+    rule train_equal_pool_classifier:
+        input:
+            prepared=prepared_inputs,
+            banks=lambda w: bank_files(w.dataset, "all"),
+        output:
+            **runs_of("{dataset}", [EQUAL_POOL], "all", SEEDS),
+        log:
+            "logs/train_equal_pool_classifier/{dataset}.log",
+        benchmark:
+            "results/benchmarks/train_equal_pool_classifier/{dataset}.tsv"
+        conda:
+            "../../envs/torch.yaml"
+        threads: res("classifier", "threads")
+        resources:
+            mem_mb=res("classifier", "mem_mb"),
+            runtime=res("classifier", "runtime"),
+            gpu=res("classifier", "gpu"),
+        params:
+            job=lambda w: job_params(w.dataset, "all", SEEDS),
+            settings=[EQUAL_POOL],
+            data_dir=lambda w: dataset_dir(w.dataset),
+            bank_dirs=lambda w: bank_dirs(w.dataset, "all"),
+            bank_names=POOL,
             bank_split=EXPERIMENTS["bank_split"],
             device=config["compute"]["device"],
         script:
@@ -141,7 +212,7 @@ if TRANSFER_ON:
             prepared=prepared_inputs,
             banks=bank_inputs,
         output:
-            metrics=run_metrics("{dataset}", TRANSFER, "{generator}", TRANSFER_SEEDS),
+            **runs_of("{dataset}", TRANSFER_SETTINGS, "{generator}", TRANSFER_SEEDS),
             pretrained=pretrained_path("{dataset}", "{generator}"),
         log:
             "logs/transfer_classifier/{dataset}/{generator}.log",
@@ -168,7 +239,7 @@ if TRANSFER_ON:
 
 rule aggregate_experiments:
     input:
-        metrics=all_experiment_metrics(),
+        **all_experiment_runs(),
     output:
         runs="results/tables/experiments_runs.csv",
         tables=[
@@ -191,8 +262,35 @@ rule aggregate_experiments:
         master_seed=config["seed"],
         bootstrap=EXPERIMENTS["bootstrap"],
         primary_metric=EXPERIMENTS["primary_metric"],
+        primary_endpoint=EXPERIMENTS["primary_endpoint"],
+        multiplicity=EXPERIMENTS["multiplicity"],
+        answer_classes=EXPERIMENTS["answer_classes"],
     script:
         "../scripts/aggregate_experiments.py"
+
+
+rule plot_answer:
+    input:
+        answer="results/tables/answer.csv",
+    output:
+        report(
+            EXPERIMENT_FIGURES["answer"],
+            caption="../report/answer.rst",
+            category="Experiments",
+        ),
+    log:
+        "logs/plot_answer/all.log",
+    benchmark:
+        "results/benchmarks/plot_answer/all.tsv"
+    conda:
+        "../../envs/eval.yaml"
+    threads: res("light", "threads")
+    resources:
+        mem_mb=res("light", "mem_mb"),
+        runtime=res("light", "runtime"),
+        gpu=res("light", "gpu"),
+    script:
+        "../scripts/plot_answer.py"
 
 
 rule plot_transfer_curves:

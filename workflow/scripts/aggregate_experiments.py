@@ -1,4 +1,5 @@
-"""Every run's metrics -> the study's tables (CSV, Markdown, LaTeX) in results/tables/."""
+"""Every run's metrics and test predictions -> the study's tables (CSV, Markdown, LaTeX) in
+results/tables/, the answer table of the primary endpoint included."""
 from pathlib import Path
 
 from synecg.experiments.aggregate import collect_runs, study_tables, write_table
@@ -9,9 +10,12 @@ log = rule_logger(snakemake.log[0])
 runs = collect_runs(snakemake.input.metrics)
 log.info("%d runs from %d metrics files", len(runs), len(snakemake.input.metrics))
 with atomic_path(snakemake.output.runs) as tmp:
-    runs.to_csv(tmp, index=False)
+    runs.drop(columns="path").to_csv(tmp, index=False)
 boot = snakemake.params.bootstrap
-tables = study_tables(runs, snakemake.params.master_seed, boot["resamples"], boot["level"], snakemake.params.primary_metric)
+tables = study_tables(
+    runs, snakemake.params.master_seed, boot["resamples"], boot["level"], snakemake.params.primary_metric,
+    snakemake.params.primary_endpoint, snakemake.params.multiplicity, snakemake.params.answer_classes,
+)
 for name, (numeric, display, caption) in tables.items():
-    write_table(numeric, display, Path(snakemake.output.runs).parent / name, caption)
+    write_table(numeric.drop(columns="path", errors="ignore"), display, Path(snakemake.output.runs).parent / name, caption)
     log.info("table %s: %d rows", name, len(numeric))

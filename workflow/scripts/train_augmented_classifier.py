@@ -1,4 +1,5 @@
-"""TrRSTeR: real training data augmented with a bank's synthetic samples, tested on real data."""
+"""TrRSTeR arms: real training data augmented with a bank's synthetic samples (the whole bank, a
+synthetic:real ratio, or the pool drawn down to one bank's size), tested on real data."""
 from synecg.runtime import rule_logger, select_device, set_threads
 
 log = rule_logger(snakemake.log[0])
@@ -9,4 +10,6 @@ from synecg.experiments.runs import JobSpec, load_job_synthetic, load_real, run_
 spec = JobSpec(**snakemake.params.job)
 real = load_real(snakemake.params.data_dir, spec.dataset)
 synthetic = load_job_synthetic(spec, snakemake.params.bank_dirs, snakemake.params.bank_names, snakemake.params.bank_split)
-run_training_job(spec, ["TrRSTeR"], real, synthetic, select_device(snakemake.params.device), log)
+device = select_device(snakemake.params.device)
+for setting in snakemake.params.settings:
+    run_training_job(spec, [setting], real, synthetic, device, log)

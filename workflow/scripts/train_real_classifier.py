@@ -1,5 +1,6 @@
-"""TrRTeR: real-only baselines of one dataset, every fraction and seed; keeps the classifiers for
-TrRTeS and cross-dataset evaluation."""
+"""TrRTeR (real-only baselines) or TrRTeR-balanced (their oversampled, class-balanced control) of
+one dataset, every fraction and seed; the baselines' classifiers are kept for TrRTeS and
+cross-dataset evaluation."""
 from synecg.runtime import rule_logger, select_device, set_threads
 
 log = rule_logger(snakemake.log[0])
@@ -9,5 +10,6 @@ from synecg.experiments.runs import JobSpec, load_real, run_training_job, save_c
 
 spec = JobSpec(**snakemake.params.job)
 real = load_real(snakemake.params.data_dir, spec.dataset)
-checkpoints = run_training_job(spec, ["TrRTeR"], real, None, select_device(snakemake.params.device), log)
-save_checkpoints(snakemake.output.models, checkpoints)
+checkpoints = run_training_job(spec, [snakemake.params.setting], real, None, select_device(snakemake.params.device), log)
+if "models" in snakemake.output.keys():
+    save_checkpoints(snakemake.output.models, checkpoints)

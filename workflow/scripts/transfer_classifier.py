@@ -1,4 +1,4 @@
-"""Transfer learning: pre-train on a bank, fine-tune on every fraction of the real data and seed."""
+"""Transfer learning: pre-train on a bank, fine-tune (head only and/or all layers) on every fraction of the real data and seed."""
 from synecg.runtime import rule_logger, select_device, set_threads
 
 log = rule_logger(snakemake.log[0])

@@ -1,7 +1,15 @@
-"""Aggregation over seeds: mean, std and a 95 % bootstrap interval per configuration; paired
-differences against the real-only baseline (TrRTeR) at the same dataset, fraction and seeds;
-the paper's tables (baselines, synthetic settings, augmentation, transfer, cross-dataset) as CSV,
-Markdown and LaTeX."""
+"""Aggregation of the grid: one row per run, per-configuration summaries, paired comparisons
+and the study's tables (CSV, Markdown, LaTeX), with the answer table of the primary endpoint.
+
+Statistics (synecg.experiments.stats): every interval of the primary metric is a two-level
+bootstrap over seeds and test records (the runs' stored test predictions); every comparison is
+paired on the same test records and seeds (paired bootstrap of the difference and Wilcoxon
+signed-rank over seeds), made against the real-only baseline (TrRTeR) and the balanced real-only
+control (TrRTeR-balanced) at the same dataset and fraction, with raw and Holm (or BH) adjusted
+p-values across each table's family of comparisons. Mean ± std over seeds is shown for every
+metric. TrSTeR / TrSTeS / TrRTeS are not paired: their fraction is of synthetic data or their test
+set is synthetic, so no real-only run spends the same real-data budget on the same test set.
+"""
 
 from __future__ import annotations
 
@@ -13,28 +21,36 @@ import pandas as pd
 
 from synecg.classify.metrics import SUMMARY_METRICS
 from synecg.constants import CLASSES
-from synecg.experiments.settings import REAL_GENERATOR, TRANSFER
+from synecg.experiments import stats
+from synecg.experiments.runs import load_predictions
+from synecg.experiments.settings import BALANCED, TRANSFER, fraction_label
 from synecg.io import atomic_path, read_json
 from synecg.seeding import numpy_rng
 
 GROUP_KEYS: tuple[str, ...] = ("dataset", "setting", "generator", "fraction", "test_set", "test_dataset")
 RUN_COLUMNS: tuple[str, ...] = (
-    *GROUP_KEYS, "seed", "n_test", "n_train", "n_train_real", "n_train_synthetic", "best_epoch", "train_seconds",
-    *SUMMARY_METRICS, *(f"f1_{c}" for c in CLASSES),
+    *GROUP_KEYS, "family", "arm", "ratio", "trainable", "preset", "seed", "n_test", "n_train", "n_train_real",
+    "n_train_synthetic", "best_epoch", "train_seconds", *SUMMARY_METRICS, *(f"f1_{c}" for c in CLASSES), "path",
 )
 METRIC_TITLES = {
     "accuracy": "Accuracy", "macro_precision": "Macro P", "macro_recall": "Macro R",
     "macro_f1": "Macro F1", "macro_auroc": "Macro AUROC",
 }
+REFERENCES: tuple[str, ...] = ("TrRTeR", BALANCED)
+# Families whose fraction is a real-data budget and whose test set is the dataset's real test split.
+PAIRED_FAMILIES: tuple[str, ...] = ("TrRTeR", "TrRSTeR", TRANSFER)
 
 
 def collect_runs(paths: Iterable[str | Path]) -> pd.DataFrame:
-    """One row per metrics.json: the run's identity, sizes and metrics (per-class F1 as f1_<class>)."""
+    """One row per metrics.json: the run's identity (setting, family, arm, ratio, trainable), sizes,
+    metrics (per-class F1 as f1_<class>) and ``path`` (its predictions sit beside it)."""
     rows = []
     for path in paths:
         m = read_json(path)
         row = {k: m.get(k) for k in RUN_COLUMNS if not k.startswith("f1_")}
         row.update({f"f1_{c}": m["per_class_f1"].get(c) for c in CLASSES})
+        row["preset"] = (m.get("model") or {}).get("preset")
+        row["path"] = str(path)
         rows.append(row)
     runs = pd.DataFrame(rows, columns=list(RUN_COLUMNS))
     for col in (*SUMMARY_METRICS, *(f"f1_{c}" for c in CLASSES)):
@@ -42,32 +58,18 @@ def collect_runs(paths: Iterable[str | Path]) -> pd.DataFrame:
     return runs.sort_values([*GROUP_KEYS, "seed"]).reset_index(drop=True)
 
 
-def bootstrap_ci(values: Sequence[float], rng: np.random.Generator, resamples: int = 10000, level: float = 0.95) -> tuple[float, float]:
-    """Percentile bootstrap interval of the mean of ``values`` (resampling seeds with replacement).
-
-    NaN values (a metric undefined for a run) are left out; no value gives (nan, nan), one value
-    a zero-width interval.
-    """
-    v = np.asarray(values, dtype=np.float64)
-    v = v[~np.isnan(v)]
-    if len(v) == 0:
-        return float("nan"), float("nan")
-    if len(v) == 1:
-        return float(v[0]), float(v[0])
-    means = v[rng.integers(0, len(v), size=(resamples, len(v)))].mean(axis=1)
-    alpha = (1.0 - level) / 2.0
-    return float(np.quantile(means, alpha)), float(np.quantile(means, 1.0 - alpha))
-
-
-def _stats(values: pd.Series, rng: np.random.Generator, resamples: int, level: float) -> dict[str, float]:
-    v = values.to_numpy(dtype=np.float64)
-    valid = v[~np.isnan(v)]
-    low, high = bootstrap_ci(valid, rng, resamples, level)
-    return {
-        "mean": float(valid.mean()) if len(valid) else float("nan"),
-        "std": float(valid.std(ddof=1)) if len(valid) > 1 else float("nan"),
-        "ci_low": low, "ci_high": high,
-    }
+def stacked_predictions(group: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(y (N,), proba (S, N, 7)) of the runs of one configuration, seeds in ``group`` order.
+    Raises when the runs were not scored on the same test records."""
+    y0, ids0, probas = None, None, []
+    for path in group["path"]:
+        y, proba, ids = load_predictions(path)
+        if ids0 is None:
+            y0, ids0 = y, ids
+        elif not (np.array_equal(ids, ids0) and np.array_equal(y, y0)):
+            raise ValueError(f"{path}: test records differ from {group['path'].iloc[0]}")
+        probas.append(proba)
+    return y0, np.stack(probas)
 
 
 def _key_rng(master_seed: int, *key: Any) -> np.random.Generator:
@@ -75,42 +77,93 @@ def _key_rng(master_seed: int, *key: Any) -> np.random.Generator:
 
 
 def summarise(runs: pd.DataFrame, master_seed: int, resamples: int = 10000, level: float = 0.95,
-              metrics: Sequence[str] = SUMMARY_METRICS) -> pd.DataFrame:
-    """Per configuration (GROUP_KEYS) and metric: n_seeds, mean, std (ddof 1), bootstrap CI of the mean."""
+              metrics: Sequence[str] = SUMMARY_METRICS, interval_metric: str = "macro_f1") -> pd.DataFrame:
+    """Per configuration (GROUP_KEYS): n_seeds, n_test, mean and std (ddof 1) over seeds of every
+    metric, and the two-level bootstrap interval (seeds and test records) of ``interval_metric``
+    (``<metric>_ci_low`` / ``_ci_high``; the estimate is ``<metric>_mean``)."""
     rows = []
     for key, group in runs.groupby(list(GROUP_KEYS), sort=True):
         row = dict(zip(GROUP_KEYS, key))
+        for col in ("family", "arm", "ratio", "trainable", "preset"):
+            row[col] = group[col].iloc[0]
         row["n_seeds"] = int(group["seed"].nunique())
         row["n_test"] = int(group["n_test"].iloc[0])
         for metric in metrics:
-            stats = _stats(group[metric], _key_rng(master_seed, *key, metric), resamples, level)
-            row.update({f"{metric}_{k}": v for k, v in stats.items()})
+            v = group[metric].to_numpy(dtype=np.float64)
+            v = v[~np.isnan(v)]
+            row[f"{metric}_mean"] = float(v.mean()) if len(v) else float("nan")
+            row[f"{metric}_std"] = float(v.std(ddof=1)) if len(v) > 1 else float("nan")
+        y, proba = stacked_predictions(group)
+        interval = stats.two_level_bootstrap(y, proba, stats.metric_function(interval_metric), resamples, level,
+                                             _key_rng(master_seed, *key, interval_metric))
+        row[f"{interval_metric}_ci_low"], row[f"{interval_metric}_ci_high"] = interval.low, interval.high
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def paired_differences(runs: pd.DataFrame, master_seed: int, resamples: int = 10000, level: float = 0.95,
-                       metrics: Sequence[str] = SUMMARY_METRICS) -> pd.DataFrame:
-    """Each configuration tested on its own dataset's real test set minus the real-only baseline
-    (TrRTeR) at the same dataset and fraction, seed by seed over their common seeds."""
-    own_real = runs[(runs["test_set"] == "real") & (runs["test_dataset"] == runs["dataset"])]
-    base = own_real[own_real["setting"] == "TrRTeR"].set_index(["dataset", "fraction", "seed"])
+def _own_real_runs(runs: pd.DataFrame) -> pd.DataFrame:
+    return runs[(runs["test_set"] == "real") & (runs["test_dataset"] == runs["dataset"])]
+
+
+def compare(runs: pd.DataFrame, master_seed: int, metrics: Sequence[str], resamples: int = 10000,
+            level: float = 0.95, references: Sequence[str] = REFERENCES) -> pd.DataFrame:
+    """Every arm tested on its own dataset's real test split (families PAIRED_FAMILIES) against each
+    of ``references`` at the same dataset and fraction, on their common seeds and the same test
+    records: one row per (arm, reference, metric) with the paired difference (arm - reference),
+    its two-level bootstrap interval, bootstrap and Wilcoxon p-values (unadjusted)."""
+    own = _own_real_runs(runs)
+    own = own[own["family"].isin(PAIRED_FAMILIES)]
     rows = []
-    others = own_real[own_real["setting"] != "TrRTeR"]
-    for key, group in others.groupby(["dataset", "setting", "generator", "fraction"], sort=True):
-        dataset, _, _, fraction = key
-        g = group.set_index(["dataset", "fraction", "seed"])
-        common = g.index.intersection(base.index)
-        if not len(common):
-            continue
-        row = dict(zip(("dataset", "setting", "generator", "fraction"), key))
-        row["n_pairs"] = len(common)
-        for metric in metrics:
-            diff = g.loc[common, metric].to_numpy(dtype=float) - base.loc[common, metric].to_numpy(dtype=float)
-            stats = _stats(pd.Series(diff), _key_rng(master_seed, "paired", *key, metric), resamples, level)
-            row.update({f"{metric}_diff_{k}": v for k, v in stats.items()})
-        rows.append(row)
-    return pd.DataFrame(rows)
+    for (dataset, fraction), at in own.groupby(["dataset", "fraction"], sort=True):
+        for reference in references:
+            ref = at[at["setting"] == reference].set_index("seed")
+            if ref.empty:
+                continue
+            for (setting, generator), arm in at[at["setting"] != reference].groupby(["setting", "generator"], sort=True):
+                if setting in references and list(references).index(setting) < list(references).index(reference):
+                    continue  # each pair of references once (balanced vs baseline)
+                arm = arm.set_index("seed")
+                seeds = sorted(set(arm.index) & set(ref.index))
+                if not seeds:
+                    continue
+                y_a, proba_a = stacked_predictions(arm.loc[seeds].reset_index())
+                y_b, proba_b = stacked_predictions(ref.loc[seeds].reset_index())
+                if not np.array_equal(y_a, y_b):
+                    raise ValueError(f"{dataset} {setting} and {reference} were tested on different records")
+                for metric in metrics:
+                    c = stats.paired_comparison(y_a, proba_a, proba_b, stats.metric_function(metric), resamples, level,
+                                                _key_rng(master_seed, "paired", dataset, setting, generator,
+                                                         fraction_label(fraction), reference, metric))
+                    rows.append({
+                        "dataset": dataset, "setting": setting, "family": arm["family"].iloc[0], "generator": generator,
+                        "fraction": float(fraction), "reference": reference, "metric": metric,
+                        "difference": c.difference, "ci_low": c.low, "ci_high": c.high, "level": c.level,
+                        "p_bootstrap": c.p_bootstrap, "wilcoxon_statistic": _nan(c.wilcoxon_statistic),
+                        "p_wilcoxon": _nan(c.p_wilcoxon), "wilcoxon_note": getattr(c, "wilcoxon_note", ""),
+                        "n_seeds": c.n_seeds, "n_records": c.n_records,
+                    })
+    return pd.DataFrame(rows, columns=[
+        "dataset", "setting", "family", "generator", "fraction", "reference", "metric", "difference", "ci_low",
+        "ci_high", "level", "p_bootstrap", "wilcoxon_statistic", "p_wilcoxon", "wilcoxon_note", "n_seeds", "n_records"])
+
+
+def _nan(value: float | None) -> float:
+    """None (a test that does not exist, e.g. Wilcoxon with one seed) as NaN in the tables."""
+    return float("nan") if value is None else float(value)
+
+
+def adjust_family(comparisons: pd.DataFrame, method: str) -> pd.DataFrame:
+    """Adds ``p_bootstrap_adj`` and ``p_wilcoxon_adj``: ``method`` (holm | fdr_bh) over the rows
+    given, which are one table's family of comparisons."""
+    out = comparisons.copy()
+    for col in ("p_bootstrap", "p_wilcoxon"):
+        p = out[col].to_numpy(dtype=float)
+        adjusted = np.full(len(p), np.nan)
+        defined = ~np.isnan(p)  # Wilcoxon is undefined with one seed or all differences zero
+        if defined.any():
+            adjusted[defined] = stats.adjust_pvalues(p[defined], method=method)
+        out[f"{col}_adj"] = adjusted
+    return out
 
 
 # --- presentation -------------------------------------------------------------------------------
@@ -123,13 +176,6 @@ def _fmt(mean: float, std: float, digits: int = 3) -> str:
 
 def _fmt_ci(low: float, high: float, digits: int = 3) -> str:
     return "n/a" if np.isnan(low) else f"[{low:.{digits}f}, {high:.{digits}f}]"
-
-
-def _fmt_diff(row: Mapping[str, Any], metric: str, digits: int = 3) -> str:
-    mean = row.get(f"{metric}_diff_mean", float("nan"))
-    if mean is None or np.isnan(mean):
-        return "n/a"
-    return f"{mean:+.{digits}f} {_fmt_ci(row[f'{metric}_diff_ci_low'], row[f'{metric}_diff_ci_high'], digits)}"
 
 
 def display_table(summary: pd.DataFrame, keys: Sequence[str], metrics: Sequence[str], with_ci: str | None = None) -> pd.DataFrame:
@@ -186,9 +232,9 @@ def write_table(numeric: pd.DataFrame, display: pd.DataFrame, stem: str | Path, 
 # --- the paper's tables -------------------------------------------------------------------------
 
 def _baseline_first(column: pd.Series) -> pd.Series:
-    """Sort key putting the real-only rows before the settings compared with them."""
+    """Sort key putting the real-only rows (baseline, then balanced control) before the arms."""
     if column.name == "setting":
-        return column.map(lambda s: "" if s == "TrRTeR" else s)
+        return column.map(lambda s: {"TrRTeR": "0", BALANCED: "1"}.get(s, "2" + s))
     return column
 
 
@@ -196,61 +242,150 @@ def _own_real(summary: pd.DataFrame) -> pd.DataFrame:
     return summary[(summary["test_dataset"] == summary["dataset"])]
 
 
-def _with_paired(table: pd.DataFrame, paired: pd.DataFrame) -> pd.DataFrame:
-    if paired.empty:
-        return table
-    return table.merge(paired, on=["dataset", "setting", "generator", "fraction"], how="left")
+def _fmt_p(p: float) -> str:
+    return "n/a" if p is None or np.isnan(p) else (f"{p:.3f}" if p >= 0.001 else "<0.001")
 
 
-def study_tables(runs: pd.DataFrame, master_seed: int, resamples: int, level: float, primary: str) -> dict[str, tuple[pd.DataFrame, pd.DataFrame, str]]:
-    """name -> (numeric table, display table, caption) for every table the study writes."""
-    summary = summarise(runs, master_seed, resamples, level)
-    paired = paired_differences(runs, master_seed, resamples, level)
+def _fmt_comparison(c: Mapping[str, Any] | None, digits: int = 3) -> str:
+    """'+0.012 [-0.010, 0.034] p 0.300 (adj 0.600)' of one comparison row."""
+    if c is None or np.isnan(c["difference"]):
+        return "n/a"
+    return (f"{c['difference']:+.{digits}f} {_fmt_ci(c['ci_low'], c['ci_high'], digits)} "
+            f"p {_fmt_p(c['p_bootstrap'])} (adj {_fmt_p(c['p_bootstrap_adj'])})")
+
+
+def _comparison_table(summary_part: pd.DataFrame, comparisons: pd.DataFrame, metric: str, pct: str,
+                      method: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rows of ``summary_part`` with, per reference, the paired comparison of ``metric``; the
+    p-values adjusted over this table's family (every arm x reference it shows)."""
+    keys = ["dataset", "setting", "generator", "fraction"]
+    family = comparisons[(comparisons["metric"] == metric)].merge(summary_part[keys].drop_duplicates(), on=keys)
+    family = adjust_family(family, method)
+    display = display_table(summary_part, ("dataset", "setting", "generator", "fraction", "n_seeds"), list(SUMMARY_METRICS), metric)
+    lookup = {(*(r[k] for k in keys), r["reference"]): r for r in family.to_dict("records")}
+    for reference in REFERENCES:
+        display[f"Δ {METRIC_TITLES[metric]} vs {reference} (paired, {pct} CI, p, {method})"] = [
+            "" if r["setting"] == reference else _fmt_comparison(lookup.get((*(r[k] for k in keys), reference)))
+            for r in summary_part.to_dict("records")
+        ]
+    return family, display
+
+
+def answer_table(comparisons: pd.DataFrame, endpoint: Mapping[str, Any], metric: str, classes: Sequence[str],
+                 method: str) -> pd.DataFrame:
+    """The primary endpoint per dataset and generator: ``endpoint['setting']`` minus each
+    reference at ``endpoint['fraction']`` in ``metric`` (the row whose reference is
+    ``endpoint['reference']`` is the primary one), p-values adjusted over the table's rows, and
+    the per-class F1 differences of ``classes`` beside it (intervals, unadjusted: secondary)."""
+    at = comparisons[(comparisons["setting"] == endpoint["setting"])
+                     & np.isclose(comparisons["fraction"], float(endpoint["fraction"]))]
+    main = adjust_family(at[at["metric"] == metric], method)
+    if at.empty:
+        raise ValueError(f"no runs of the primary endpoint {dict(endpoint)}: is its fraction in experiments.fractions?")
+    rows = []
+    for r in main.to_dict("records"):
+        row = {
+            "dataset": r["dataset"], "generator": r["generator"], "setting": r["setting"],
+            "reference": r["reference"], "fraction": r["fraction"], "metric": metric,
+            "primary": r["reference"] == endpoint["reference"],
+            **{k: r[k] for k in ("difference", "ci_low", "ci_high", "p_bootstrap", "p_bootstrap_adj", "p_wilcoxon",
+                                 "p_wilcoxon_adj", "n_seeds", "n_records", "level")},
+            "adjustment": method,
+        }
+        for c in classes:
+            f = at[(at["metric"] == f"f1_{c}") & (at["dataset"] == r["dataset"]) & (at["generator"] == r["generator"])
+                   & (at["reference"] == r["reference"])]
+            for col in ("difference", "ci_low", "ci_high"):
+                row[f"f1_{c}_{col}"] = float(f[col].iloc[0]) if len(f) else float("nan")
+        rows.append(row)
+    return pd.DataFrame(rows).sort_values(["dataset", "generator", "primary"], ascending=[True, True, False]).reset_index(drop=True)
+
+
+def answer_display(answer: pd.DataFrame, classes: Sequence[str]) -> pd.DataFrame:
+    out = answer.loc[:, ["dataset", "generator", "setting", "reference"]].copy()
+    out["endpoint"] = ["primary" if p else "secondary" for p in answer["primary"]]
+    out["Δ (95 % CI)"] = [f"{r['difference']:+.3f} {_fmt_ci(r['ci_low'], r['ci_high'])}" for r in answer.to_dict("records")]
+    for col, title in (("p_bootstrap", "p boot"), ("p_bootstrap_adj", "p boot adj"), ("p_wilcoxon", "p Wilcoxon"),
+                       ("p_wilcoxon_adj", "p Wilcoxon adj")):
+        out[title] = [_fmt_p(p) for p in answer[col]]
+    for c in classes:
+        out[f"Δ F1 {c}"] = [
+            "absent" if np.isnan(r[f"f1_{c}_difference"]) else f"{r[f'f1_{c}_difference']:+.3f} {_fmt_ci(r[f'f1_{c}_ci_low'], r[f'f1_{c}_ci_high'])}"
+            for r in answer.to_dict("records")
+        ]
+    return out
+
+
+def study_tables(runs: pd.DataFrame, master_seed: int, resamples: int, level: float, primary: str,
+                 endpoint: Mapping[str, Any] | None = None, method: str = "holm",
+                 answer_classes: Sequence[str] = ()) -> dict[str, tuple[pd.DataFrame, pd.DataFrame, str]]:
+    """name -> (numeric table, display table, caption) for every table the study writes (with
+    ``endpoint``, the answer table of the primary endpoint too)."""
+    summary = summarise(runs, master_seed, resamples, level, interval_metric=primary)
+    comparison_metrics = [primary, *(f"f1_{c}" for c in answer_classes)]
+    comparisons = compare(runs, master_seed, comparison_metrics, resamples, level)
     pct = f"{level * 100:g} %"
+    boot = (f"Intervals: {pct}, two-level bootstrap over seeds and test records ({resamples} resamples) of "
+            f"{METRIC_TITLES[primary]}; other metrics mean ± std over seeds.")
+    paired = (f"Differences paired on the same test records and seeds (arm - reference): paired two-level "
+              f"bootstrap interval and p-value, Wilcoxon signed-rank over seeds; p-values adjusted ({method}) "
+              f"across this table's comparisons, raw and adjusted side by side.")
     main = list(SUMMARY_METRICS)
     tables: dict[str, tuple[pd.DataFrame, pd.DataFrame, str]] = {}
     tables["experiments_summary"] = (
-        summary, display_table(summary, GROUP_KEYS, main, primary),
-        f"Every configuration: mean ± std over seeds, {pct} bootstrap CI of the mean.",
+        summary, display_table(summary, GROUP_KEYS, main, primary), f"Every configuration. {boot}",
     )
     own = _own_real(summary)
-    base = own[own["setting"] == "TrRTeR"]
+    base = own[own["family"] == "TrRTeR"].sort_values(["dataset", "fraction", "setting"], key=_baseline_first)
     tables["baselines"] = (
-        base, display_table(base, ("dataset", "fraction", "n_seeds", "n_test"), main, primary),
-        "Real-only baselines (TrRTeR) per dataset and fraction of the real training data.",
+        base, display_table(base, ("dataset", "setting", "fraction", "n_seeds", "n_test"), main, primary),
+        f"Real-only baselines (TrRTeR) and the class-balanced real-only control (TrRTeR-balanced: the same "
+        f"subsets and seeds, oversampled) per dataset and fraction of the real training data. {boot}",
     )
     synth = own[own["setting"].isin(["TrSTeR", "TrRTeS", "TrSTeS"])]
     tables["synthetic_settings"] = (
         synth, display_table(synth, ("dataset", "setting", "generator", "fraction", "n_seeds"), main, primary),
-        "Synthetic train/test settings: TSTR (TrSTeR), TRTS (TrRTeS), TrSTeS.",
+        f"Synthetic train/test settings: TSTR (TrSTeR; fraction of the synthetic data), TRTS (TrRTeS), TrSTeS. "
+        f"Not paired with real-only runs (no equal real-data budget on the same test set). {boot}",
     )
-    for name, setting, caption in (
-        ("augmentation", "TrRSTeR", "Augmentation (TrRSTeR: real + synthetic training, real test) against the real-only baseline"),
-        ("transfer", TRANSFER, "Transfer learning (synthetic pre-training, fine-tuning on real data) against real-only"),
+    for name, family, caption in (
+        ("augmentation", "TrRSTeR", "Augmentation arms (TrRSTeR: the whole bank; -r<k>: k x the real subset of "
+                                    "class-balanced synthetic data; -equal: the pool at one bank's size), real test"),
+        ("transfer", TRANSFER, "Transfer learning (synthetic pre-training; fine-tuning the head only or all layers on real data)"),
     ):
-        runs_of = own[own["setting"] == setting]
-        reference = base.merge(runs_of[["dataset", "fraction"]].drop_duplicates(), on=["dataset", "fraction"])
+        runs_of = own[own["family"] == family]
+        reference = own[own["setting"].isin(REFERENCES)].merge(runs_of[["dataset", "fraction"]].drop_duplicates(), on=["dataset", "fraction"])
         part = pd.concat([reference, runs_of]).sort_values(["dataset", "fraction", "setting", "generator"], key=_baseline_first)
-        numeric = _with_paired(part, paired[paired["setting"] == setting] if not paired.empty else paired)
-        display = display_table(numeric, ("dataset", "setting", "generator", "fraction", "n_seeds"), main, primary)
-        display[f"Δ {METRIC_TITLES[primary]} vs TrRTeR (paired, {pct} CI)"] = [
-            "" if r["setting"] == "TrRTeR" else _fmt_diff(r, primary) for r in numeric.to_dict("records")
-        ]
-        tables[name] = (numeric, display, f"{caption}, same fractions and seeds.")
+        family_rows, display = _comparison_table(part, comparisons, primary, pct, method)
+        numeric = part.merge(family_rows, on=["dataset", "setting", "generator", "fraction"], how="left", suffixes=("", "_cmp"))
+        tables[name] = (numeric, display, f"{caption}, against TrRTeR and TrRTeR-balanced at the same fractions and seeds. {boot} {paired}")
+    all_family = adjust_family(comparisons[comparisons["metric"] == primary], method)
+    cmp_display = all_family.loc[:, ["dataset", "setting", "generator", "fraction", "reference", "n_seeds", "n_records"]].copy()
+    cmp_display["fraction"] = (all_family["fraction"] * 100).round().astype(int).astype(str) + " %"
+    cmp_display[f"Δ {METRIC_TITLES[primary]} ({pct} CI)"] = [_fmt_ci(lo, hi) if np.isnan(d) else f"{d:+.3f} {_fmt_ci(lo, hi)}"
+                                                             for d, lo, hi in zip(all_family["difference"], all_family["ci_low"], all_family["ci_high"])]
+    for col, title in (("p_bootstrap", "p boot"), ("p_bootstrap_adj", "p boot adj"), ("p_wilcoxon", "p Wilcoxon"), ("p_wilcoxon_adj", "p Wilcoxon adj")):
+        cmp_display[title] = [_fmt_p(p) for p in all_family[col]]
+    tables["comparisons"] = (all_family, cmp_display, f"Every paired comparison of the grid in {METRIC_TITLES[primary]}. {paired}")
     trained_elsewhere = summary[(summary["setting"] == "TrRTeR") & (summary["test_dataset"] != summary["dataset"])]
-    in_domain = base[base["dataset"].isin(trained_elsewhere["test_dataset"])]
+    in_domain = base[(base["setting"] == "TrRTeR") & base["dataset"].isin(trained_elsewhere["test_dataset"])
+                     & base["preset"].isin(trained_elsewhere["preset"])]
     cross = pd.concat([trained_elsewhere, in_domain]).sort_values(["test_dataset", "fraction", "dataset"])
-    cross_display = display_table(cross, ("dataset", "test_dataset", "fraction", "n_seeds"), main, primary)
+    cross_display = display_table(cross, ("dataset", "test_dataset", "preset", "fraction", "n_seeds"), main, primary)
     tables["cross_dataset"] = (
-        cross, cross_display.rename(columns={"dataset": "trained on", "test_dataset": "tested on"}),
-        "Cross-dataset: trained on merged real data, tested on one source dataset, beside the in-domain baseline.",
+        cross, cross_display.rename(columns={"dataset": "trained on", "test_dataset": "tested on", "preset": "network"}),
+        "Cross-dataset: trained on merged real data, tested on one source dataset, beside the in-domain baseline "
+        "only where it is the same network (classifier preset); a dataset whose own preset differs shows no "
+        f"in-domain row (set classifier.dataset_preset alike to compare). {boot}",
     )
-    paired_display = pd.DataFrame()
-    if not paired.empty:
-        paired_display = paired.loc[:, ["dataset", "setting", "generator", "fraction", "n_pairs"]].copy()
-        paired_display["fraction"] = (paired["fraction"] * 100).round().astype(int).astype(str) + " %"
-    for metric in main:
-        if not paired.empty:
-            paired_display[f"Δ {METRIC_TITLES[metric]}"] = [_fmt_diff(r, metric) for r in paired.to_dict("records")]
-    tables["paired_vs_real"] = (paired, paired_display, f"Paired differences to TrRTeR (same dataset, fraction, seeds), mean and {pct} bootstrap CI.")
+    if endpoint is not None:
+        answer = answer_table(comparisons, endpoint, primary, answer_classes, method)
+        tables["answer"] = (
+            answer, answer_display(answer, answer_classes),
+            f"The answer. Primary endpoint (pre-declared in experiments.primary_endpoint): {METRIC_TITLES[primary]} of "
+            f"{endpoint['setting']} minus {endpoint['reference']} at {float(endpoint['fraction']) * 100:g} % of the real "
+            f"training data, per dataset and generator; the rows against TrRTeR are secondary. {paired} Per-class F1 "
+            f"differences of the rare classes ({', '.join(answer_classes)}) beside it, unadjusted; 'absent': the class "
+            "has no record in the test split.",
+        )
     return tables

@@ -26,14 +26,19 @@ from synecg.classify.train import (
 )
 from synecg.data.store import load_split
 from synecg.errors import ContractError
-from synecg.experiments.sampling import ratio_subset, stratified_fraction
+from synecg.experiments.sampling import class_balanced_draw, oversample_to_balance, stratified_fraction
 from synecg.experiments.settings import (
+    BALANCED,
+    EQUAL_POOL,
     REAL_GENERATOR,
     TRANSFER,
     build_model_config,
     build_train_config,
     fraction_label,
     metrics_path,
+    parse_setting,
+    predictions_path,
+    transfer_setting,
 )
 from synecg.generators.bank import load_bank, split_bank
 from synecg.io import atomic_path, write_json
@@ -65,6 +70,7 @@ class Source:
 
     name: str
     splits: dict[str, Split]
+    n_members: int = 1  # banks pooled into this source (generator `all`)
 
     def __getitem__(self, split: str) -> Split:
         return self.splits[split]
@@ -121,29 +127,44 @@ def load_synthetic(bank_dirs: Sequence[str | Path], names: Sequence[str], rng: n
             )
         parts = [np.asarray(b.x[rows[(rows >= lo) & (rows < hi)] - lo]) for b, lo, hi in zip(banks, starts[:-1], starts[1:])]
         splits[split] = Split(np.concatenate(parts) if len(parts) > 1 else parts[0], y[rows], ids[rows])
-    return Source("+".join(names), splits)
+    return Source("+".join(names), splits, n_members=len(banks))
 
 
 def assemble_run(
     setting: str, real: Source | None, synthetic: Source | None, fraction: float,
     real_rng: np.random.Generator | None = None, synthetic_rng: np.random.Generator | None = None,
-    ratio: float | None = None, ratio_rng: np.random.Generator | None = None,
+    arm_rng: np.random.Generator | None = None,
 ) -> RunData:
-    """Training, validation and test data of one run of ``setting`` at ``fraction`` of its training data."""
-    kind = TRAIN_DATA[setting]
+    """Training, validation and test data of one run of ``setting`` (an arm, see
+    synecg.experiments.settings) at ``fraction`` of its training data.
+
+    Every arm tested on real data stops early on the real validation split alone, so model
+    selection is the same in the arms a comparison pairs; TrSTeR / TrSTeS validate on the bank's
+    validation split (they see no real data). ``arm_rng`` draws what the arm adds (oversampled
+    rows, the synthetic share).
+    """
+    arm = parse_setting(setting)
+    kind = TRAIN_DATA[arm["family"]]
     if kind in ("real", "mixed"):
         real_train = real["train"].take(stratified_fraction(real["train"].y, fraction, real_rng))
     if kind == "real":
+        if setting == BALANCED:
+            real_train = real_train.take(oversample_to_balance(real_train.y, arm_rng))
         train, val = [real_train], [real["val"]]
     elif kind == "synthetic":
         train = [synthetic["train"].take(stratified_fraction(synthetic["train"].y, fraction, synthetic_rng))]
         val = [synthetic["val"]]
-    else:  # real + synthetic in training and validation, test real only (the paper's augmentation)
-        syn_train = synthetic["train"].take(ratio_subset(len(synthetic["train"]), len(real_train), ratio, ratio_rng))
-        syn_val = synthetic["val"].take(ratio_subset(len(synthetic["val"]), len(real["val"]), ratio, ratio_rng))
-        train, val = [real_train, syn_train], [real["val"], syn_val]
-    test_source = real if TEST_DATA[setting] == "real" else synthetic
-    return RunData(train=train, val=val, tests={TEST_DATA[setting]: test_source["test"]})
+    else:  # real + synthetic training, real validation and test (the paper's augmentation)
+        pool = synthetic["train"]
+        if arm["ratio"] is not None:
+            rows = class_balanced_draw(pool.y, int(round(arm["ratio"] * len(real_train))), arm_rng)
+        elif setting == EQUAL_POOL:
+            rows = class_balanced_draw(pool.y, len(pool) // synthetic.n_members, arm_rng)
+        else:
+            rows = np.arange(len(pool))
+        train, val = [real_train, pool.take(rows)], [real["val"]]
+    test_source = real if TEST_DATA[arm["family"]] == "real" else synthetic
+    return RunData(train=train, val=val, tests={TEST_DATA[arm["family"]]: test_source["test"]})
 
 
 def check_no_leakage(data: RunData, path: str = "<run>") -> None:
@@ -166,7 +187,6 @@ class JobSpec:
     model: Mapping[str, Any]  # preset of synecg.experiments.settings.model_settings
     training: Mapping[str, Any]  # synecg.experiments.settings.training_settings
     master_seed: int
-    synthetic_ratio: float | None = None
 
 
 def train_seed(spec: JobSpec, fraction: float, seed: int) -> int:
@@ -192,9 +212,14 @@ def load_job_synthetic(spec: JobSpec, bank_dirs: Sequence[str], names: Sequence[
     return load_synthetic(bank_dirs, names, bank_split_rng(spec.master_seed, spec.dataset, spec.generator), shares)
 
 
+def arm_rng(spec: JobSpec, setting: str, fraction: float, seed: int) -> np.random.Generator:
+    """What an arm adds to the real subset (oversampled rows, the synthetic draw), per run."""
+    return numpy_rng(spec.master_seed, "arm", spec.dataset, setting, spec.generator, fraction_label(fraction), seed)
+
+
 def _record(spec: JobSpec, setting: str, fraction: float, seed: int, data: RunData | None, result: dict[str, Any]) -> dict[str, Any]:
     record = {
-        "dataset": spec.dataset, "setting": setting, "generator": spec.generator,
+        "dataset": spec.dataset, **parse_setting(setting), "generator": spec.generator,
         "fraction": float(fraction), "seed": int(seed), "model": dict(spec.model),
     }
     if data is not None:
@@ -217,12 +242,31 @@ def _train(data: RunData, spec: JobSpec, seed: int, logger, trainable: str = "al
     )
 
 
-def _test(model, normaliser, test: Split, device, batch_size: int) -> dict[str, Any]:
+def _test(model, normaliser, test: Split, device, batch_size: int) -> tuple[dict[str, Any], np.ndarray]:
+    """Metrics and class probabilities (N, 7) of a classifier on a test split."""
     proba = predict_proba(model, normaliser, test.x, device=device, batch_size=batch_size)
     metrics = classification_metrics(test.y, proba)
     if metrics["n_test"] != len(test):
         raise RuntimeError(f"scored {metrics['n_test']} of {len(test)} test samples")
-    return metrics
+    return metrics, proba
+
+
+def write_run(metrics_file: str | Path, record: Mapping[str, Any], test: Split, proba: np.ndarray) -> None:
+    """The outputs of one run: its test predictions (predictions.npz: ``proba`` (N, 7) float16,
+    ``y`` (N,) int8, ``ids`` of the test rows) beside its metrics.json. Every job writes through
+    here, so the aggregation can resample test records and seeds for every run."""
+    metrics_file = str(metrics_file)
+    with atomic_path(predictions_path(metrics_file)) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez_compressed(fh, proba=np.asarray(proba, dtype=np.float16), y=np.asarray(test.y, dtype=np.int8),
+                                ids=np.asarray(test.ids, dtype=str))
+    write_json(metrics_file, record)
+
+
+def load_predictions(metrics_file: str | Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(y (N,), proba (N, 7) float32, ids (N,)) of the run whose metrics file is ``metrics_file``."""
+    with np.load(predictions_path(str(metrics_file))) as z:
+        return z["y"].astype(np.int64), z["proba"].astype(np.float32), z["ids"]
 
 
 def _training_summary(result: TrainResult) -> dict[str, Any]:
@@ -244,11 +288,8 @@ def run_training_job(
     device: torch.device | str = "cpu", logger: logging.Logger | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Train every (fraction, seed) once for ``settings`` that share training data, test each on the
-    settings' test sets, write one metrics.json per setting and run. Returns the checkpoints
-    (key 'fraction/seed') for later evaluation on other test sets (TrRTeS, cross-dataset)."""
-    kinds = {TRAIN_DATA[s] for s in settings}
-    if len(kinds) != 1:
-        raise ValueError(f"settings {list(settings)} do not share their training data")
+    settings' test sets, write each run's metrics and predictions (write_run). Returns the
+    checkpoints (key 'fraction/seed') for later evaluation on other test sets (TrRTeS, cross-dataset)."""
     checkpoints = {}
     for fraction in spec.fractions:
         for seed in spec.seeds:
@@ -256,22 +297,24 @@ def run_training_job(
             for setting in settings:
                 runs[setting] = assemble_run(
                     setting, real, synthetic, fraction, real_rng=real_fraction_rng(spec, seed),
-                    synthetic_rng=synthetic_fraction_rng(spec, seed), ratio=spec.synthetic_ratio,
-                    ratio_rng=numpy_rng(spec.master_seed, "ratio", spec.dataset, spec.generator, fraction_label(fraction), seed),
+                    synthetic_rng=synthetic_fraction_rng(spec, seed), arm_rng=arm_rng(spec, settings[0], fraction, seed),
                 )
                 check_no_leakage(runs[setting], metrics_path(spec.dataset, setting, spec.generator, fraction, seed))
             data = runs[settings[0]]
+            for setting in settings[1:]:
+                if not (np.array_equal(runs[setting].train_ids, data.train_ids) and np.array_equal(runs[setting].val_ids, data.val_ids)):
+                    raise ValueError(f"settings {list(settings)} do not share their training data")
             if logger:
                 logger.info("run %s %s fraction %s seed %d: %d train, %d val", "+".join(settings), spec.generator,
                             fraction_label(fraction), seed, sum(map(len, data.train)), sum(map(len, data.val)))
             result = _train(data, spec, train_seed(spec, fraction, seed), logger, device=device)
             for setting in settings:
                 test_name, test = next(iter(runs[setting].tests.items()))
-                metrics = _test(result.model, result.normaliser, test, device, spec.training["eval_batch_size"])
+                metrics, proba = _test(result.model, result.normaliser, test, device, spec.training["eval_batch_size"])
                 _log_metrics(logger, f"{setting} test {test_name}", metrics)
                 record = _record(spec, setting, fraction, seed, runs[setting],
                                  {"test_set": test_name, "test_dataset": spec.dataset, **_training_summary(result), **metrics})
-                write_json(metrics_path(spec.dataset, setting, spec.generator, fraction, seed), record)
+                write_run(metrics_path(spec.dataset, setting, spec.generator, fraction, seed), record, test, proba)
             checkpoints[f"{fraction_label(fraction)}/{seed}"] = checkpoint(result)
     return checkpoints
 
@@ -287,27 +330,29 @@ def evaluate_saved_job(
         for seed in spec.seeds:
             state = checkpoints[f"{fraction_label(fraction)}/{seed}"]
             model, normaliser = model_from_checkpoint(state, device)
-            metrics = _test(model, normaliser, test, device, spec.training["eval_batch_size"])
+            metrics, proba = _test(model, normaliser, test, device, spec.training["eval_batch_size"])
             _log_metrics(logger, f"{setting} fraction {fraction_label(fraction)} seed {seed} test {test_set} of {test_dataset}", metrics)
             record = _record(spec, setting, fraction, seed, None, {
                 "test_set": test_set, "test_dataset": test_dataset, "best_epoch": state["best_epoch"],
                 "best_val_loss": state["best_val_loss"], **metrics,
             })
-            write_json(out_path_of(fraction, seed), record)
+            write_run(out_path_of(fraction, seed), record, test, proba)
 
 
 def run_transfer_job(
-    spec: JobSpec, real: Source, synthetic: Source, pretrain_runs: int, trainable: str,
+    spec: JobSpec, real: Source, synthetic: Source, pretrain_runs: int, trainables: Sequence[str],
     normaliser: str = "refit", device: torch.device | str = "cpu", logger: logging.Logger | None = None,
 ) -> dict[str, Any]:
     """Transfer learning (the paper's experiment 2): pre-train on the whole synthetic training split
     (``pretrain_runs`` seeds; the run with the lowest *synthetic validation* loss is kept, never a
     test-set choice), then fine-tune on each fraction of the real training data for every seed,
-    the convolutions frozen (``trainable='head'``) or not (``'all'``). ``normaliser='refit'`` z-scores
-    the fine-tuning data with its own statistics, ``'pretrained'`` keeps the synthetic ones.
-    Returns the pre-trained checkpoint."""
+    once per arm of ``trainables``: the convolutions frozen (``'head'``, setting transfer-head) or
+    not (``'all'``, transfer-all), from the same pre-trained network. ``normaliser='refit'``
+    z-scores the fine-tuning data with its own statistics, ``'pretrained'`` keeps the synthetic
+    ones. Returns the pre-trained checkpoint."""
     if normaliser not in ("refit", "pretrained"):
         raise ValueError(f"transfer normaliser must be 'refit' or 'pretrained', not {normaliser!r}")
+    settings = [transfer_setting(t) for t in trainables]
     best: TrainResult | None = None
     for run in range(pretrain_runs):
         data = assemble_run("TrSTeR", real, synthetic, 1.0, synthetic_rng=synthetic_fraction_rng(spec, run))
@@ -320,21 +365,23 @@ def run_transfer_job(
             best = result
     pretrained = checkpoint(best)
     init, pretrained_norm = model_from_checkpoint(pretrained, device)
-    for fraction in spec.fractions:
-        for seed in spec.seeds:
-            data = assemble_run(TRANSFER, real, None, fraction, real_rng=real_fraction_rng(spec, seed))
-            check_no_leakage(data, metrics_path(spec.dataset, TRANSFER, spec.generator, fraction, seed))
-            if logger:
-                logger.info("fine-tune (%s) fraction %s seed %d: %d real train", trainable, fraction_label(fraction), seed, len(data.train[0]))
-            result = _train(data, spec, train_seed(spec, fraction, seed), logger, trainable=trainable, init=init,
-                            normaliser=pretrained_norm if normaliser == "pretrained" else None, device=device)
-            metrics = _test(result.model, result.normaliser, data.tests["real"], device, spec.training["eval_batch_size"])
-            _log_metrics(logger, "transfer test real", metrics)
-            record = _record(spec, TRANSFER, fraction, seed, data, {
-                "test_set": "real", "test_dataset": spec.dataset, "trainable": trainable, "normaliser": normaliser,
-                "pretrained_val_loss": best.best_val_loss, **_training_summary(result), **metrics,
-            })
-            write_json(metrics_path(spec.dataset, TRANSFER, spec.generator, fraction, seed), record)
+    for trainable, setting in zip(trainables, settings):
+        for fraction in spec.fractions:
+            for seed in spec.seeds:
+                data = assemble_run(setting, real, None, fraction, real_rng=real_fraction_rng(spec, seed))
+                out = metrics_path(spec.dataset, setting, spec.generator, fraction, seed)
+                check_no_leakage(data, out)
+                if logger:
+                    logger.info("fine-tune (%s) fraction %s seed %d: %d real train", trainable, fraction_label(fraction), seed, len(data.train[0]))
+                result = _train(data, spec, train_seed(spec, fraction, seed), logger, trainable=trainable, init=init,
+                                normaliser=pretrained_norm if normaliser == "pretrained" else None, device=device)
+                metrics, proba = _test(result.model, result.normaliser, data.tests["real"], device, spec.training["eval_batch_size"])
+                _log_metrics(logger, f"{setting} test real", metrics)
+                record = _record(spec, setting, fraction, seed, data, {
+                    "test_set": "real", "test_dataset": spec.dataset, "normaliser": normaliser,
+                    "pretrained_val_loss": best.best_val_loss, **_training_summary(result), **metrics,
+                })
+                write_run(out, record, data.tests["real"], proba)
     return pretrained
 
 

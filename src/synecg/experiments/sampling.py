@@ -24,14 +24,36 @@ def stratified_fraction(y: np.ndarray, fraction: float, rng: np.random.Generator
     return np.sort(np.concatenate(keep)) if keep else np.array([], dtype=np.int64)
 
 
-def ratio_subset(n_available: int, n_real: int, ratio: float | None, rng: np.random.Generator) -> np.ndarray:
-    """Rows of a synthetic split to add beside ``n_real`` real rows: all (``ratio`` None) or ratio x n_real.
+def class_balanced_draw(y: np.ndarray, n_wanted: int, rng: np.random.Generator) -> np.ndarray:
+    """Sorted rows of ``y`` (a synthetic split): ``n_wanted`` rows spread evenly over the classes
+    present (n // k each, the remainder to randomly chosen classes), without replacement.
 
-    Raises when the bank holds fewer rows than the ratio asks for (nothing silently capped).
+    Raises when a class holds fewer rows than its share (nothing silently capped: raise the bank
+    size, config ``bank.per_class``, or lower the ratio).
     """
-    if ratio is None:
-        return np.arange(n_available)
-    wanted = int(round(ratio * n_real))
-    if wanted > n_available:
-        raise ValueError(f"synthetic ratio {ratio} asks for {wanted} rows but the bank split holds {n_available}")
-    return np.sort(rng.choice(n_available, size=wanted, replace=False))
+    y = np.asarray(y)
+    classes = np.unique(y)
+    if n_wanted < 0 or len(classes) == 0:
+        raise ValueError(f"cannot draw {n_wanted} rows from {len(y)}")
+    share = np.full(len(classes), n_wanted // len(classes))
+    share[rng.choice(len(classes), size=n_wanted % len(classes), replace=False)] += 1
+    keep = []
+    for c, k in zip(classes, share):
+        members = np.flatnonzero(y == c)
+        if k > len(members):
+            raise ValueError(f"a class-balanced draw of {n_wanted} rows needs {k} of class {c}, the split holds {len(members)}")
+        keep.append(members[rng.permutation(len(members))[:k]])
+    return np.sort(np.concatenate(keep))
+
+
+def oversample_to_balance(y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Rows of ``y`` (every row once) plus rows of the smaller classes drawn again with replacement
+    until each class present has as many rows as the largest; absent classes stay absent.
+    Sorted, so repeated rows sit together (the training loop shuffles)."""
+    y = np.asarray(y)
+    classes, counts = np.unique(y, return_counts=True)
+    rows = [np.arange(len(y))]
+    for c, n in zip(classes, counts):
+        if n < counts.max():
+            rows.append(rng.choice(np.flatnonzero(y == c), size=int(counts.max() - n), replace=True))
+    return np.sort(np.concatenate(rows))

@@ -9,9 +9,16 @@ TrRTeR    real                                         real (baseline)
 TrSTeR    synthetic                                    real (TSTR)
 TrRTeS    real                                         synthetic (TRTS)
 TrSTeS    synthetic                                    synthetic
-TrRSTeR   real + synthetic (train and val both mixed)  real (augmentation)
+TrRSTeR   real + synthetic (validation real only)      real (augmentation)
 transfer  synthetic, then real (head or all layers)    real (transfer learning)
 ========  ===========================================  ==========================
+
+Arms (controls and variants) are rows of the grid named ``<family>-<arm>``; the family's plain name
+is the paper's arm. ``TrRTeR-balanced``: the baseline's real subset, class-balanced by
+oversampling (the control that separates "balanced" from "synthetic"). ``TrRSTeR-r<ratio>``: a
+class-balanced synthetic draw of ratio x the real subset's size; ``TrRSTeR`` adds the whole bank
+(the paper); ``TrRSTeR-equal`` (pool ``all`` only): the pool drawn down to one member bank's size.
+``transfer-head`` / ``transfer-all``: fine-tuning with the convolutions frozen or not.
 
 The fraction of a run subsamples the training data the setting names: the real training split in
 TrRTeR, TrRTeS, TrRSTeR and transfer fine-tuning, the synthetic training split in TrSTeR and
@@ -28,6 +35,9 @@ from synecg.classify.train import TrainConfig
 SETTINGS: tuple[str, ...] = ("TrRTeR", "TrSTeR", "TrRTeS", "TrSTeS", "TrRSTeR")
 REAL_GENERATOR = "real"  # the generator slot of real-only runs in paths and tables
 TRANSFER = "transfer"
+BALANCED = "TrRTeR-balanced"
+EQUAL_POOL = "TrRSTeR-equal"
+TRANSFER_TRAINABLE: tuple[str, ...] = ("head", "all")
 EXPERIMENTS_DIR = "results/experiments"
 
 ARCHITECTURE_KEYS: tuple[str, ...] = (
@@ -43,6 +53,28 @@ def fraction_label(fraction: float) -> str:
     return f"{float(fraction):.2f}"
 
 
+def ratio_setting(ratio: float) -> str:
+    """The TrRSTeR arm adding ``ratio`` x the real subset's size of synthetic data: 0.25 -> 'TrRSTeR-r0.25'."""
+    return f"TrRSTeR-r{float(ratio):g}"
+
+
+def transfer_setting(trainable: str) -> str:
+    if trainable not in TRANSFER_TRAINABLE:
+        raise ValueError(f"transfer trainable must be one of {TRANSFER_TRAINABLE}, not {trainable!r}")
+    return f"{TRANSFER}-{trainable}"
+
+
+def parse_setting(setting: str) -> dict[str, Any]:
+    """The identity of a grid row: family (TrRTeR ... transfer), arm ('paper' for the plain name),
+    synthetic:real ratio (None: none or the whole bank) and trainable layers (transfer only)."""
+    family, _, arm = setting.partition("-")
+    if family not in (*SETTINGS, TRANSFER):
+        raise ValueError(f"unknown setting {setting!r}")
+    ratio = float(arm[1:]) if family == "TrRSTeR" and arm.startswith("r") else None
+    return {"setting": setting, "family": family, "arm": arm or "paper", "ratio": ratio,
+            "trainable": arm if family == TRANSFER else None}
+
+
 def run_dir(dataset: str, setting: str, generator: str, fraction: float | str, seed: int) -> str:
     label = fraction if isinstance(fraction, str) else fraction_label(fraction)
     return f"{EXPERIMENTS_DIR}/{dataset}/{setting}/{generator}/frac{label}/seed{int(seed)}"
@@ -52,6 +84,14 @@ def metrics_path(dataset: str, setting: str, generator: str, fraction: float | s
     """``metrics.json`` of one run; ``test_on`` names another dataset's test set (cross-dataset)."""
     name = "metrics.json" if test_on is None else f"metrics_on_{test_on}.json"
     return f"{run_dir(dataset, setting, generator, fraction, seed)}/{name}"
+
+
+def predictions_path(metrics_file: str) -> str:
+    """The test-set class probabilities of a run, beside its metrics file (same stem)."""
+    folder, _, name = str(metrics_file).rpartition("/")
+    if not (name.startswith("metrics") and name.endswith(".json")):
+        raise ValueError(f"{metrics_file} is not a metrics file")
+    return f"{folder}/predictions{name[len('metrics'):-len('.json')]}.npz"
 
 
 def models_path(dataset: str, setting: str, generator: str) -> str:

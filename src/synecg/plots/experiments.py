@@ -1,5 +1,5 @@
 """Figures of the classification experiments: transfer-learning curves, augmentation bars,
-confusion matrices of the real-only baselines. Each takes tables (or metrics records) and writes
+confusion matrices of the real-only baselines, the forest plot of the answer. Each takes tables (or metrics records) and writes
 one PNG; nothing here trains or scores."""
 
 from __future__ import annotations
@@ -35,8 +35,9 @@ def plot_transfer_curves(summary: pd.DataFrame, datasets: Sequence[str], metric:
     for ax, dataset in zip(axes, datasets):
         own = summary[(summary["dataset"] == dataset) & (summary["test_dataset"] == dataset)]
         lines = [(REAL_GENERATOR, own[own["setting"] == "TrRTeR"], "real only")]
-        transfer = own[own["setting"] == TRANSFER]
-        lines += [(g, transfer[transfer["generator"] == g], f"{g} pre-trained") for g in sorted(transfer["generator"].unique())]
+        transfer = own[own["family"] == TRANSFER]
+        lines += [(g, part, f"{g} pre-trained, {setting}")
+                  for (setting, g), part in transfer.groupby(["setting", "generator"], sort=True)]
         for name, part, label in lines:
             part = part.sort_values("fraction")
             if part.empty:
@@ -107,4 +108,29 @@ def plot_confusion_matrices(records: Mapping[str, Sequence[Mapping[str, Any]]], 
         ax.set_ylabel("true")
         fraction = runs[0]["fraction"] * 100 if runs else float("nan")
         ax.set_title(f"{dataset}: real only, {fraction:.0f} % of real data, seeds: {len(runs)}", fontsize=9)
+    _save(fig, path)
+
+
+def plot_answer_forest(answer: pd.DataFrame, path: str | Path) -> None:
+    """Forest plot of the answer table: per dataset and generator, the paired difference of the
+    primary endpoint (augmented minus reference) with its interval, one marker per reference
+    (filled: the primary comparison), adjusted p-values written beside; zero line dashed."""
+    rows = answer.sort_values(["dataset", "generator", "primary"], ascending=[True, True, False]).reset_index(drop=True)
+    fig = Figure(figsize=(8.0, 0.45 * len(rows) + 1.4), layout="constrained")
+    ax = fig.subplots()
+    y = np.arange(len(rows))[::-1]
+    for yi, r in zip(y, rows.to_dict("records")):
+        color = "C0" if r["primary"] else "C1"
+        ax.errorbar(r["difference"], yi, xerr=[[r["difference"] - r["ci_low"]], [r["ci_high"] - r["difference"]]],
+                    fmt="o" if r["primary"] else "s", color=color, mfc=color if r["primary"] else "white", capsize=3)
+        p = r["p_bootstrap_adj"]
+        ax.annotate("p adj n/a" if np.isnan(p) else f"p adj {p:.3f}", (1.01, yi), xycoords=("axes fraction", "data"),
+                    va="center", fontsize=7)
+    ax.axvline(0.0, color="black", linestyle="--", linewidth=1)
+    ax.set_yticks(y, [f"{r['dataset']} / {r['generator']} vs {r['reference']}" for r in rows.to_dict("records")], fontsize=7)
+    metric = rows["metric"].iloc[0] if len(rows) else ""
+    frac = rows["fraction"].iloc[0] * 100 if len(rows) else float("nan")
+    ax.set_xlabel(f"Δ {METRIC_TITLES.get(metric, metric)} ({rows['setting'].iloc[0] if len(rows) else ''} - reference), "
+                  f"{frac:.0f} % real data")
+    ax.grid(axis="x", alpha=0.3)
     _save(fig, path)

@@ -1,13 +1,17 @@
 # Imports, constants and input functions of the experiments stage (experiments.smk holds its rules).
 from synecg.experiments.settings import (
+    BALANCED,
+    EQUAL_POOL,
     REAL_GENERATOR,
-    TRANSFER,
     fraction_label,
     metrics_path,
     model_settings,
     models_path,
+    predictions_path,
     pretrained_path,
+    ratio_setting,
     training_settings,
+    transfer_setting,
 )
 
 EXPERIMENTS = config["experiments"]
@@ -21,8 +25,11 @@ EVALUATE_TRTS = "TrRTeS" in EXPERIMENTS["settings"] and bool(GENERATORS)
 AUGMENT = "TrRSTeR" in EXPERIMENTS["settings"] and bool(GENERATORS)
 TRANSFER_ON = EXPERIMENTS["transfer"]["enabled"] and bool(GENERATORS)
 TRANSFER_SEEDS = list(EXPERIMENTS["transfer"]["seeds"]) if TRANSFER_ON else []
-# The real-only baseline runs every seed any comparison needs, so that all differences are paired.
+TRANSFER_SETTINGS = [transfer_setting(t) for t in EXPERIMENTS["transfer"]["trainable"]]
+# The real-only baseline and its balanced control run every seed any comparison needs, so that
+# all differences are paired.
 BASELINE_SEEDS = sorted(set(SEEDS) | set(TRANSFER_SEEDS))
+BALANCED_ON = EXPERIMENTS["balanced_control"]
 CROSS_DATASETS = (
     SOURCE_DATASETS if EXPERIMENTS["cross_dataset"] and "merged" in DATASETS else []
 )
@@ -30,6 +37,7 @@ EXPERIMENT_FIGURES = {
     "transfer_curves": "results/figures/experiments/transfer_curves.png",
     "augmentation": "results/figures/experiments/augmentation.png",
     "baseline_confusion": "results/figures/experiments/baseline_confusion.png",
+    "answer": "results/figures/experiments/answer.png",
 }
 EXPERIMENT_TABLES = [
     "experiments_runs",
@@ -39,8 +47,23 @@ EXPERIMENT_TABLES = [
     "augmentation",
     "transfer",
     "cross_dataset",
-    "paired_vs_real",
+    "comparisons",
+    "answer",
 ]
+
+
+def augment_settings(generator):
+    """The TrRSTeR arms of one generator: the whole bank (the paper), the ratio sweep, and for
+    the pool `all` the pool drawn down to one bank's size."""
+    return (
+        ["TrRSTeR"]
+        + [ratio_setting(r) for r in EXPERIMENTS["augmentation_ratios"]]
+        + (
+            [EQUAL_POOL]
+            if generator == "all" and EXPERIMENTS["pool"]["equal_size"]
+            else []
+        )
+    )
 
 
 def run_metrics(dataset, setting, generator, seeds, test_on=None):
@@ -50,6 +73,22 @@ def run_metrics(dataset, setting, generator, seeds, test_on=None):
         for f in FRACTIONS
         for s in seeds
     ]
+
+
+def run_predictions(dataset, setting, generator, seeds, test_on=None):
+    """predictions.npz (test-set class probabilities) beside each metrics.json of run_metrics."""
+    return [
+        predictions_path(m)
+        for m in run_metrics(dataset, setting, generator, seeds, test_on)
+    ]
+
+
+def runs_of(dataset, settings, generator, seeds, test_on=None):
+    """{'metrics': [...], 'predictions': [...]} of every run of several settings."""
+    return {
+        kind: [m for s in settings for m in of(dataset, s, generator, seeds, test_on)]
+        for kind, of in (("metrics", run_metrics), ("predictions", run_predictions))
+    }
 
 
 def prepared_split_files(dataset):
@@ -69,8 +108,8 @@ def bank_inputs(wildcards):
 
 
 def bank_names(wildcards):
-    """The generators whose banks make up {generator} (all enabled ones for `all`)."""
-    return GENERATORS if wildcards.generator == "all" else [wildcards.generator]
+    """The generators whose banks make up {generator} (the pool's enabled members for `all`)."""
+    return POOL if wildcards.generator == "all" else [wildcards.generator]
 
 
 def baseline_models_for_trts(wildcards):
@@ -90,7 +129,7 @@ def cross_test_files(wildcards):
     ]
 
 
-def job_params(dataset, generator, seeds, ratio=False):
+def job_params(dataset, generator, seeds):
     """Everything a classifier job depends on (synecg.experiments.runs.JobSpec)."""
     return {
         "dataset": dataset,
@@ -100,27 +139,31 @@ def job_params(dataset, generator, seeds, ratio=False):
         "model": model_settings(config, dataset),
         "training": training_settings(config, dataset),
         "master_seed": config["seed"],
-        "synthetic_ratio": EXPERIMENTS["synthetic_ratio"] if ratio else None,
     }
 
 
-def all_experiment_metrics():
-    """Every metrics file of the grid (the aggregation's inputs)."""
-    files = []
+def all_experiment_runs():
+    """Every run of the grid (the aggregation's inputs): {'metrics': [...], 'predictions': [...]}."""
+    parts = []
     for d in DATASETS:
-        files += run_metrics(d, "TrRTeR", REAL_GENERATOR, BASELINE_SEEDS)
+        parts.append(runs_of(d, ["TrRTeR"], REAL_GENERATOR, BASELINE_SEEDS))
+        if BALANCED_ON:
+            parts.append(runs_of(d, [BALANCED], REAL_GENERATOR, BASELINE_SEEDS))
         for g in GENERATORS_AND_ALL:
-            for setting in SYNTHETIC_SETTINGS:
-                files += run_metrics(d, setting, g, SEEDS)
+            parts.append(runs_of(d, SYNTHETIC_SETTINGS, g, SEEDS))
             if EVALUATE_TRTS:
-                files += run_metrics(d, "TrRTeS", g, SEEDS)
+                parts.append(runs_of(d, ["TrRTeS"], g, SEEDS))
             if AUGMENT:
-                files += run_metrics(d, "TrRSTeR", g, SEEDS)
+                parts.append(runs_of(d, augment_settings(g), g, SEEDS))
             if TRANSFER_ON:
-                files += run_metrics(d, TRANSFER, g, TRANSFER_SEEDS)
+                parts.append(runs_of(d, TRANSFER_SETTINGS, g, TRANSFER_SEEDS))
     for target in CROSS_DATASETS:
-        files += run_metrics("merged", "TrRTeR", REAL_GENERATOR, BASELINE_SEEDS, target)
-    return files
+        parts.append(
+            runs_of("merged", ["TrRTeR"], REAL_GENERATOR, BASELINE_SEEDS, target)
+        )
+    return {
+        k: [f for part in parts for f in part[k]] for k in ("metrics", "predictions")
+    }
 
 
 def experiment_targets():
