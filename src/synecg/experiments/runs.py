@@ -273,23 +273,31 @@ def job_stacking(config: Mapping[str, Any], log_file: str | Path, mem_mb: int | 
     return {"stack": int(config["compute"]["stack"]), "resume_dir": resume_dir_of(log_file), "mem_mb": mem_mb}
 
 
-def stack_for_memory(stack: int, mem_mb: int | None, rows: int, signal_shape: Sequence[int], logger=None) -> int:
-    """The largest K <= ``stack`` whose members fit ``mem_mb`` (resources.classifier.mem_mb).
+def stack_for_memory(stack: int, mem_mb: int | None, rows: int, signal_shape: Sequence[int], logger=None,
+                     device: torch.device | str = "cpu") -> int:
+    """The largest K <= ``stack`` whose members fit ``mem_mb`` (resources.classifier.mem_mb) and,
+    on CUDA, the device's free memory.
 
-    Estimate per member: ``rows`` signals of ``signal_shape`` float32, three times (the assembled
-    host copy, the normalised device pool, the transient normalised parts), plus 500 MB for
-    Python and torch. Raises when not even one member fits."""
+    ``rows`` bounds one run's training + validation signals of ``signal_shape`` (float32). Host
+    estimate per member: the assembled copy, plus the normalised pool on CPU (x2), plus 500 MB for
+    Python and torch; device estimate: the normalised pool plus a 2 GB margin. Raises when not even
+    one member fits."""
     if stack < 1:
         raise ValueError(f"compute.stack must be >= 1, not {stack}")
-    if mem_mb is None:
-        return stack
-    per_member = 3 * rows * int(np.prod(signal_shape)) * 4 / 2**20
-    fits = int((mem_mb - 500) // max(per_member, 1e-9))
-    if fits < 1:
-        raise ValueError(f"resources.classifier.mem_mb = {mem_mb} MB cannot hold one run of {rows} signals "
-                         f"(~{per_member + 500:.0f} MB); raise it")
+    device = torch.device(device)
+    signal_mb = rows * int(np.prod(signal_shape)) * 4 / 2**20
+    fits = stack
+    if mem_mb is not None:
+        per_member = signal_mb * (2 if device.type == "cpu" else 1)
+        fits = int((mem_mb - 500) // max(per_member, 1e-9))
+        if fits < 1:
+            raise ValueError(f"resources.classifier.mem_mb = {mem_mb} MB cannot hold one run of {rows} signals "
+                             f"(~{per_member + 500:.0f} MB); raise it")
+    if device.type == "cuda":
+        free_mb = torch.cuda.mem_get_info(device)[0] / 2**20
+        fits = min(fits, max(1, int((free_mb - 2048) // max(signal_mb, 1e-9))))
     if fits < stack and logger:
-        logger.info("compute.stack %d lowered to %d to fit resources.classifier.mem_mb %d", stack, fits, mem_mb)
+        logger.info("compute.stack %d lowered to %d to fit memory (mem_mb %s, %d signals per run)", stack, fits, mem_mb, rows)
     return min(stack, fits)
 
 
@@ -388,7 +396,7 @@ def run_training_job(
     store = RunStore(resume_dir, {"job": spec.__dict__, "settings": list(settings)})
     sources = [src for src in (real, synthetic) if src is not None]
     rows = sum(len(src["train"]) + len(src["val"]) for src in sources)
-    stack = stack_for_memory(stack, mem_mb, rows, sources[0]["train"].x.shape[1:], logger)
+    stack = stack_for_memory(stack, mem_mb, rows, sources[0]["train"].x.shape[1:], logger, device)
     grid = [(fraction, seed) for fraction in spec.fractions for seed in spec.seeds]  # one fraction per stack where K allows
     for chunk in _chunks(grid, stack):
         items, runs_of = [], {}
@@ -466,7 +474,7 @@ def run_transfer_job(
     settings = [transfer_setting(t) for t in trainables]
     store = RunStore(resume_dir, {"job": spec.__dict__, "transfer": [pretrain_runs, list(trainables), normaliser]})
     rows = len(synthetic["train"]) + len(synthetic["val"]) + len(real["train"]) + len(real["val"])
-    stack = stack_for_memory(stack, mem_mb, rows, real["train"].x.shape[1:], logger)
+    stack = stack_for_memory(stack, mem_mb, rows, real["train"].x.shape[1:], logger, device)
     pretrained_runs: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
     for chunk in _chunks(list(range(pretrain_runs)), stack):
         items = []
