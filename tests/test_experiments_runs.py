@@ -16,11 +16,12 @@ from synecg.experiments.runs import (
     load_real,
     load_predictions,
     load_synthetic,
+    read_manifest,
     run_training_job,
     run_transfer_job,
 )
 from synecg.experiments.sampling import class_balanced_draw, oversample_to_balance, stratified_fraction
-from synecg.experiments.settings import BALANCED, EQUAL_POOL, SETTINGS, metrics_path, parse_setting
+from synecg.experiments.settings import BALANCED, EQUAL_POOL, SETTINGS, manifest_path, metrics_path, parse_setting
 from synecg.io import read_json
 
 TINY_MODEL = {"preset": "t", "blocks": 2, "kernels": 4, "kernel_size": 5, "dilation": 5, "fc_layers": 1,
@@ -151,6 +152,7 @@ def test_jobs_write_one_metrics_file_per_run_scoring_the_whole_test_set(study, m
     y, proba, ids = load_predictions(metrics_path("ptbxl", "TrRSTeR-r0.25", "a", 0.5, 0))
     assert proba.shape == (21, 7) and np.array_equal(y, real["test"].y) and list(ids) == list(real["test"].ids)
     assert np.allclose(proba.sum(axis=1), 1.0, atol=1e-2)
+    assert read_manifest(manifest_path("ptbxl", "TrRSTeR-r0.25", "a")) == [metrics_path("ptbxl", "TrRSTeR-r0.25", "a", 0.5, 0)]
 
 
 def test_transfer_job_fine_tunes_from_the_pretrained_model(study, monkeypatch):

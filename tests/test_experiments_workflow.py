@@ -59,6 +59,9 @@ def test_experiment_stage_produces_tables_and_figures_from_fixture_inputs(tmp_pa
     metrics = read_json(tmp_path / "results/experiments/chapman/TrRSTeR/sssd/frac0.50/seed0/metrics.json")
     assert metrics["n_train_synthetic"] > 0 and metrics["test_set"] == "real"
     assert (tmp_path / "results/experiments/chapman/TrRSTeR/sssd/frac0.50/seed0/predictions.npz").exists()
+    manifest = read_json(tmp_path / "results/experiments/chapman/TrRSTeR/sssd/runs.json")["runs"]
+    assert manifest == ["results/experiments/chapman/TrRSTeR/sssd/frac0.50/seed0/metrics.json",
+                        "results/experiments/chapman/TrRSTeR/sssd/frac1.00/seed0/metrics.json"]
 
     # A change to the synthetic:real ratios re-runs the augmentation jobs only.
     overlay.write_text(yaml.safe_dump({"generators": {"enabled": GENERATORS}, "compute": {"device": "cpu"},

@@ -74,7 +74,10 @@ DATASETS = SOURCES + ["merged"]
 GENERATORS = list(CONFIG["generators"]["enabled"])
 # Rules of one classifier job per (dataset, generator), for each enabled setting family.
 SYNTHETIC_CLASSIFIER_RULES = ["train_synthetic_classifier", "train_augmented_classifier", "transfer_classifier"]
-EXPERIMENT_AGGREGATES = {"aggregate_experiments", "plot_transfer_curves", "plot_augmentation", "plot_baseline_confusion"}
+EXPERIMENT_AGGREGATES = {"aggregate_experiments", "plot_transfer_curves", "plot_augmentation", "plot_baseline_confusion",
+                         "plot_answer"}
+# The experiments' pooled generator `all` reads the banks of these (experiments.pool.members).
+POOL = [g for g in CONFIG["experiments"]["pool"]["members"] if g in GENERATORS]
 # What aggregates the synthetic-data rows (the baseline confusion figure shows real-only runs).
 BANK_AGGREGATES = EXPERIMENT_AGGREGATES - {"plot_baseline_confusion"}
 
@@ -129,9 +132,15 @@ def fidelity_stage() -> set[str]:
     )
 
 
-def classifier_jobs_using(generators: list[str]) -> set[str]:
-    """Classifier jobs that read the banks of ``generators`` (on every dataset)."""
-    return set().union(*(jobs(rule, dataset=DATASETS, generator=generators) for rule in SYNTHETIC_CLASSIFIER_RULES))
+def classifier_jobs_using(generators: list[str], datasets: list[str] = DATASETS) -> set[str]:
+    """Classifier jobs that read the banks of ``generators`` (``all``: the experiments' pool)."""
+    found = set().union(*(jobs(rule, dataset=datasets, generator=generators) for rule in SYNTHETIC_CLASSIFIER_RULES))
+    return found | (jobs("train_equal_pool_classifier", dataset=datasets) if "all" in generators else set())
+
+
+def with_pool(generator: str) -> list[str]:
+    """``generator``, and the experiments' pool `all` when the generator is one of its members."""
+    return [generator] + (["all"] if generator in POOL else [])
 
 
 def test_a_finished_study_plans_nothing(study):
@@ -163,8 +172,7 @@ def test_deleting_a_bank_recreates_it_and_its_dependants_without_retraining(stud
         jobs("sample_bank", dataset=["chapman"], generator=["diffwave"])
         | jobs("concat_merged_bank", generator=["diffwave"])
         | jobs("plot_bank", dataset=["chapman", "merged"], generator=["diffwave"])
-        | set().union(*(jobs(rule, dataset=["chapman", "merged"], generator=["diffwave", "all"])
-                        for rule in SYNTHETIC_CLASSIFIER_RULES))
+        | classifier_jobs_using(with_pool("diffwave"), ["chapman", "merged"])
         | BANK_AGGREGATES
         | fidelity_rows_using(["chapman", "merged"], ["diffwave", "all"])
     )
@@ -175,6 +183,7 @@ def test_changing_a_classifier_setting_reruns_only_classifier_jobs_and_aggregate
     configs = overlay(tmp_path, {"classifier": {"max_epochs": CONFIG["classifier"]["max_epochs"] + 1}})
     expected = (
         jobs("train_real_classifier", dataset=DATASETS)
+        | jobs("train_balanced_classifier", dataset=DATASETS)
         | {"evaluate_cross_dataset"}
         | classifier_jobs_using(GENERATORS + ["all"])
         | EXPERIMENT_AGGREGATES
@@ -193,7 +202,7 @@ def test_changing_one_generator_reruns_its_training_banks_and_the_rows_using_it(
         | jobs("sample_bank", dataset=SOURCES, generator=[generator])
         | jobs("concat_merged_bank", generator=[generator])
         | jobs("plot_bank", dataset=DATASETS, generator=[generator])
-        | classifier_jobs_using([generator, "all"])
+        | classifier_jobs_using(with_pool(generator))
         | BANK_AGGREGATES
         | fidelity_rows_using(DATASETS, [generator, "all"])
     )

@@ -15,11 +15,10 @@ validate(config, schema="../schemas/config.schema.yaml")
 SOURCE_DATASETS = [d for d in ("ptbxl", "chapman") if d in config["datasets"]]
 DATASETS = SOURCE_DATASETS + (["merged"] if len(SOURCE_DATASETS) == 2 else [])
 
-# Generators: the enabled ones; `all` is the pool of the enabled members of
-# experiments.pool.members (the paper's: sssd, timediffusion, timevqvae), banks read together.
+# Generators: the enabled ones; `all` is the union of their banks (read together, never copied).
+# The experiments' `all` is the pool of the enabled members of experiments.pool.members.
 GENERATORS = list(config["generators"]["enabled"])
-POOL = [g for g in config["experiments"]["pool"]["members"] if g in GENERATORS]
-GENERATORS_AND_ALL = GENERATORS + (["all"] if len(POOL) > 1 else [])
+GENERATORS_AND_ALL = GENERATORS + (["all"] if len(GENERATORS) > 1 else [])
 
 # Datasets a generator is trained on. By default the merged bank is the concatenation of the
 # PTB-XL and Chapman banks (as in the paper); `generators.merged_bank: train` trains on merged data.
@@ -48,7 +47,7 @@ def bank_dir(dataset, generator):
 
 def bank_files(dataset, generator):
     """The files of every bank that makes up (dataset, generator); `all` is the union of banks."""
-    parts = POOL if generator == "all" else [generator]
+    parts = GENERATORS if generator == "all" else [generator]
     return [
         f"{bank_dir(dataset, g)}/{f}"
         for g in parts
@@ -58,7 +57,7 @@ def bank_files(dataset, generator):
 
 def bank_dirs(dataset, generator):
     """Bank folders for (dataset, generator): one folder, or all enabled ones for `all`."""
-    parts = POOL if generator == "all" else [generator]
+    parts = GENERATORS if generator == "all" else [generator]
     return [bank_dir(dataset, g) for g in parts]
 
 

@@ -11,7 +11,7 @@ rule train_real_classifier:
     input:
         prepared=prepared_inputs,
     output:
-        **runs_of("{dataset}", ["TrRTeR"], REAL_GENERATOR, BASELINE_SEEDS),
+        manifests=manifests("{dataset}", ["TrRTeR"], REAL_GENERATOR),
         models=models_path("{dataset}", "TrRTeR", REAL_GENERATOR),
     log:
         "logs/train_real_classifier/{dataset}.log",
@@ -40,7 +40,7 @@ if BALANCED_ON:
         input:
             prepared=prepared_inputs,
         output:
-            **runs_of("{dataset}", [BALANCED], REAL_GENERATOR, BASELINE_SEEDS),
+            manifests=manifests("{dataset}", [BALANCED], REAL_GENERATOR),
         log:
             "logs/train_balanced_classifier/{dataset}.log",
         benchmark:
@@ -68,19 +68,9 @@ if CROSS_DATASETS:
             models=models_path("merged", "TrRTeR", REAL_GENERATOR),
             prepared=cross_test_files,
         output:
-            metrics=[
-                m
+            manifests=[
+                manifest_path("merged", "TrRTeR", REAL_GENERATOR, d)
                 for d in CROSS_DATASETS
-                for m in run_metrics(
-                    "merged", "TrRTeR", REAL_GENERATOR, BASELINE_SEEDS, d
-                )
-            ],
-            predictions=[
-                m
-                for d in CROSS_DATASETS
-                for m in run_predictions(
-                    "merged", "TrRTeR", REAL_GENERATOR, BASELINE_SEEDS, d
-                )
             ],
         log:
             "logs/evaluate_cross_dataset/merged.log",
@@ -111,11 +101,10 @@ if SYNTHETIC_SETTINGS or EVALUATE_TRTS:
             banks=bank_inputs,
             baselines=baseline_models_for_trts,
         output:
-            **runs_of(
+            manifests=manifests(
                 "{dataset}",
                 SYNTHETIC_SETTINGS + (["TrRTeS"] if EVALUATE_TRTS else []),
                 "{generator}",
-                SEEDS,
             ),
         log:
             "logs/train_synthetic_classifier/{dataset}/{generator}.log",
@@ -133,7 +122,7 @@ if SYNTHETIC_SETTINGS or EVALUATE_TRTS:
             settings=SYNTHETIC_SETTINGS,
             trts=EVALUATE_TRTS,
             data_dir=lambda w: dataset_dir(w.dataset),
-            bank_dirs=lambda w: bank_dirs(w.dataset, w.generator),
+            bank_dirs=lambda w: experiment_bank_dirs(w.dataset, w.generator),
             bank_names=bank_names,
             bank_split=EXPERIMENTS["bank_split"],
             device=config["compute"]["device"],
@@ -149,7 +138,7 @@ if AUGMENT:
             prepared=prepared_inputs,
             banks=bank_inputs,
         output:
-            **runs_of("{dataset}", augment_settings(None), "{generator}", SEEDS),
+            manifests=manifests("{dataset}", augment_settings(None), "{generator}"),
         log:
             "logs/train_augmented_classifier/{dataset}/{generator}.log",
         benchmark:
@@ -165,7 +154,7 @@ if AUGMENT:
             job=lambda w: job_params(w.dataset, w.generator, SEEDS),
             settings=augment_settings(None),
             data_dir=lambda w: dataset_dir(w.dataset),
-            bank_dirs=lambda w: bank_dirs(w.dataset, w.generator),
+            bank_dirs=lambda w: experiment_bank_dirs(w.dataset, w.generator),
             bank_names=bank_names,
             bank_split=EXPERIMENTS["bank_split"],
             device=config["compute"]["device"],
@@ -173,15 +162,15 @@ if AUGMENT:
             "../scripts/train_augmented_classifier.py"
 
 
-if AUGMENT and "all" in GENERATORS_AND_ALL and EXPERIMENTS["pool"]["equal_size"]:
+if AUGMENT and "all" in EXPERIMENT_GENERATORS and EXPERIMENTS["pool"]["equal_size"]:
 
     # The pool drawn down to one bank's size, beside the full pool (diversity without quantity).
     rule train_equal_pool_classifier:
         input:
             prepared=prepared_inputs,
-            banks=lambda w: bank_files(w.dataset, "all"),
+            banks=lambda w: experiment_bank_files(w.dataset, "all"),
         output:
-            **runs_of("{dataset}", [EQUAL_POOL], "all", SEEDS),
+            manifests=manifests("{dataset}", [EQUAL_POOL], "all"),
         log:
             "logs/train_equal_pool_classifier/{dataset}.log",
         benchmark:
@@ -197,7 +186,7 @@ if AUGMENT and "all" in GENERATORS_AND_ALL and EXPERIMENTS["pool"]["equal_size"]
             job=lambda w: job_params(w.dataset, "all", SEEDS),
             settings=[EQUAL_POOL],
             data_dir=lambda w: dataset_dir(w.dataset),
-            bank_dirs=lambda w: bank_dirs(w.dataset, "all"),
+            bank_dirs=lambda w: experiment_bank_dirs(w.dataset, "all"),
             bank_names=POOL,
             bank_split=EXPERIMENTS["bank_split"],
             device=config["compute"]["device"],
@@ -212,7 +201,7 @@ if TRANSFER_ON:
             prepared=prepared_inputs,
             banks=bank_inputs,
         output:
-            **runs_of("{dataset}", TRANSFER_SETTINGS, "{generator}", TRANSFER_SEEDS),
+            manifests=manifests("{dataset}", TRANSFER_SETTINGS, "{generator}"),
             pretrained=pretrained_path("{dataset}", "{generator}"),
         log:
             "logs/transfer_classifier/{dataset}/{generator}.log",
@@ -229,7 +218,7 @@ if TRANSFER_ON:
             job=lambda w: job_params(w.dataset, w.generator, TRANSFER_SEEDS),
             transfer=EXPERIMENTS["transfer"],
             data_dir=lambda w: dataset_dir(w.dataset),
-            bank_dirs=lambda w: bank_dirs(w.dataset, w.generator),
+            bank_dirs=lambda w: experiment_bank_dirs(w.dataset, w.generator),
             bank_names=bank_names,
             bank_split=EXPERIMENTS["bank_split"],
             device=config["compute"]["device"],
@@ -239,7 +228,7 @@ if TRANSFER_ON:
 
 rule aggregate_experiments:
     input:
-        **all_experiment_runs(),
+        manifests=all_experiment_manifests(),
     output:
         runs="results/tables/experiments_runs.csv",
         tables=[
@@ -349,11 +338,7 @@ rule plot_augmentation:
 
 rule plot_baseline_confusion:
     input:
-        metrics=[
-            metrics_path(d, "TrRTeR", REAL_GENERATOR, LARGEST_FRACTION, s)
-            for d in DATASETS
-            for s in BASELINE_SEEDS
-        ],
+        manifests=[manifest_path(d, "TrRTeR", REAL_GENERATOR) for d in DATASETS],
     output:
         report(
             EXPERIMENT_FIGURES["baseline_confusion"],
@@ -373,5 +358,6 @@ rule plot_baseline_confusion:
         gpu=res("light", "gpu"),
     params:
         datasets=DATASETS,
+        fraction=float(LARGEST_FRACTION),
     script:
         "../scripts/plot_baseline_confusion.py"

@@ -3,12 +3,14 @@ results/tables/, the answer table of the primary endpoint included."""
 from pathlib import Path
 
 from synecg.experiments.aggregate import collect_runs, study_tables, write_table
+from synecg.experiments.runs import read_manifest
 from synecg.io import atomic_path
 from synecg.runtime import rule_logger
 
 log = rule_logger(snakemake.log[0])
-runs = collect_runs(snakemake.input.metrics)
-log.info("%d runs from %d metrics files", len(runs), len(snakemake.input.metrics))
+metrics_files = [f for manifest in snakemake.input.manifests for f in read_manifest(manifest)]
+runs = collect_runs(metrics_files)
+log.info("%d runs from %d manifests", len(runs), len(snakemake.input.manifests))
 with atomic_path(snakemake.output.runs) as tmp:
     runs.drop(columns="path").to_csv(tmp, index=False)
 boot = snakemake.params.bootstrap

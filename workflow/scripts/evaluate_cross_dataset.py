@@ -5,7 +5,7 @@ log = rule_logger(snakemake.log[0])
 set_threads(snakemake.threads)
 
 from synecg.experiments.runs import JobSpec, evaluate_saved_job, load_checkpoints, load_real
-from synecg.experiments.settings import REAL_GENERATOR, metrics_path
+from synecg.experiments.settings import REAL_GENERATOR, manifest_path, metrics_path
 
 spec = JobSpec(**snakemake.params.job)
 checkpoints = load_checkpoints(snakemake.input.models)
@@ -14,5 +14,6 @@ for target, data_dir in snakemake.params.targets.items():
     evaluate_saved_job(
         spec, checkpoints, "TrRTeR", test, "real", target,
         lambda f, s: metrics_path(spec.dataset, "TrRTeR", REAL_GENERATOR, f, s, target),
+        manifest_path(spec.dataset, "TrRTeR", REAL_GENERATOR, target),
         select_device(snakemake.params.device), log,
     )

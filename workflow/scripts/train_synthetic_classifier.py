@@ -8,13 +8,13 @@ set_threads(snakemake.threads)
 from synecg.experiments.runs import (
     JobSpec,
     evaluate_saved_job,
+    job_stacking,
     load_checkpoints,
     load_job_synthetic,
-    job_stacking,
     load_real,
     run_training_job,
 )
-from synecg.experiments.settings import metrics_path
+from synecg.experiments.settings import manifest_path, metrics_path
 
 spec = JobSpec(**snakemake.params.job)
 device = select_device(snakemake.params.device)
@@ -26,5 +26,6 @@ if snakemake.params.settings:
 if snakemake.params.trts:
     evaluate_saved_job(
         spec, load_checkpoints(snakemake.input.baselines[0]), "TrRTeS", synthetic["test"], "synthetic", spec.dataset,
-        lambda f, s: metrics_path(spec.dataset, "TrRTeS", spec.generator, f, s), device, log,
+        lambda f, s: metrics_path(spec.dataset, "TrRTeS", spec.generator, f, s),
+        manifest_path(spec.dataset, "TrRTeS", spec.generator), device, log,
     )

@@ -36,6 +36,7 @@ from synecg.experiments.settings import (
     build_model_config,
     build_train_config,
     fraction_label,
+    manifest_path,
     metrics_path,
     parse_setting,
     predictions_path,
@@ -43,7 +44,7 @@ from synecg.experiments.settings import (
 )
 from synecg.generators.bank import load_bank, split_bank
 from synecg.generators.training import config_fingerprint
-from synecg.io import atomic_path, write_json
+from synecg.io import atomic_path, read_json, write_json
 from synecg.seeding import derive_seed, numpy_rng
 
 TRAIN_DATA = {"TrRTeR": "real", "TrRTeS": "real", "TrSTeR": "synthetic", "TrSTeS": "synthetic", "TrRSTeR": "mixed", TRANSFER: "real"}
@@ -361,6 +362,15 @@ def write_run(metrics_file: str | Path, record: Mapping[str, Any], test: Split, 
     write_json(metrics_file, record)
 
 
+def write_manifest(path: str | Path, metrics_files: Sequence[str | Path]) -> None:
+    """The manifest of a (dataset, setting, generator): every run's metrics file, in grid order."""
+    write_json(path, {"runs": [str(f) for f in metrics_files]})
+
+
+def read_manifest(path: str | Path) -> list[str]:
+    return list(read_json(path)["runs"])
+
+
 def load_predictions(metrics_file: str | Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(y (N,), proba (N, 7) float32, ids (N,)) of the run whose metrics file is ``metrics_file``."""
     with np.load(predictions_path(str(metrics_file))) as z:
@@ -432,17 +442,22 @@ def run_training_job(
             checkpoints[key] = state
 
         _train_runs(spec, items, done, store, logger, device)
+    for setting in settings:
+        write_manifest(manifest_path(spec.dataset, setting, spec.generator),
+                       [metrics_path(spec.dataset, setting, spec.generator, f, s) for f, s in grid])
     store.clear()
     return {key: checkpoints[key] for key in (f"{fraction_label(f)}/{s}" for f, s in grid)}
 
 
 def evaluate_saved_job(
     spec: JobSpec, checkpoints: Mapping[str, dict[str, Any]], setting: str, test: Split, test_set: str,
-    test_dataset: str, out_path_of, device: torch.device | str = "cpu", logger: logging.Logger | None = None,
+    test_dataset: str, out_path_of, manifest: str | Path, device: torch.device | str = "cpu",
+    logger: logging.Logger | None = None,
 ) -> None:
     """Test saved classifiers (one per fraction and seed) on another test set: TrRTeS (a bank's
     test split) or cross-dataset (one source dataset's real test split). ``out_path_of(fraction,
-    seed)`` names each metrics file."""
+    seed)`` names each metrics file, ``manifest`` the list of them."""
+    written = []
     for fraction in spec.fractions:
         for seed in spec.seeds:
             state = checkpoints[f"{fraction_label(fraction)}/{seed}"]
@@ -453,7 +468,9 @@ def evaluate_saved_job(
                 "test_set": test_set, "test_dataset": test_dataset, "best_epoch": state["best_epoch"],
                 "best_val_loss": state["best_val_loss"], **metrics,
             })
-            write_run(out_path_of(fraction, seed), record, test, proba)
+            written.append(out_path_of(fraction, seed))
+            write_run(written[-1], record, test, proba)
+    write_manifest(manifest, written)
 
 
 def run_transfer_job(
@@ -515,6 +532,8 @@ def run_transfer_job(
 
             _train_runs(spec, items, done, store, logger, device, trainable=trainable, init=init,
                         normaliser=pretrained_norm if normaliser == "pretrained" else None)
+        write_manifest(manifest_path(spec.dataset, setting, spec.generator),
+                       [metrics_path(spec.dataset, setting, spec.generator, f, s) for f in spec.fractions for s in spec.seeds])
     store.clear()
     return pretrained
 

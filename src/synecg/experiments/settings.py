@@ -94,6 +94,14 @@ def predictions_path(metrics_file: str) -> str:
     return f"{folder}/predictions{name[len('metrics'):-len('.json')]}.npz"
 
 
+def manifest_path(dataset: str, setting: str, generator: str, test_on: str | None = None) -> str:
+    """``runs.json`` (``runs_on_{test_on}.json``) of one (dataset, setting, generator): the list of
+    its runs' metrics files, written last by the job. Snakemake tracks these manifests, not the
+    per-run files, so the paper grid (~18,500 runs) plans in seconds."""
+    name = "runs.json" if test_on is None else f"runs_on_{test_on}.json"
+    return f"{EXPERIMENTS_DIR}/{dataset}/{setting}/{generator}/{name}"
+
+
 def models_path(dataset: str, setting: str, generator: str) -> str:
     """All classifiers (every fraction and seed) of one job, for later evaluation on other test sets."""
     return f"{EXPERIMENTS_DIR}/{dataset}/{setting}/{generator}/models.pt"

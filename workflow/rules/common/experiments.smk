@@ -4,10 +4,9 @@ from synecg.experiments.settings import (
     EQUAL_POOL,
     REAL_GENERATOR,
     fraction_label,
-    metrics_path,
+    manifest_path,
     model_settings,
     models_path,
-    predictions_path,
     pretrained_path,
     ratio_setting,
     training_settings,
@@ -15,8 +14,17 @@ from synecg.experiments.settings import (
 )
 
 EXPERIMENTS = config["experiments"]
+# The pooled generator `all` of the experiments: the enabled members of experiments.pool.members
+# (the paper's sssd, timediffusion, timevqvae), not every enabled bank.
+POOL = [g for g in EXPERIMENTS["pool"]["members"] if g in GENERATORS]
+EXPERIMENT_GENERATORS = GENERATORS + (["all"] if len(POOL) > 1 else [])
 FRACTIONS = [fraction_label(f) for f in EXPERIMENTS["fractions"]]
 LARGEST_FRACTION = max(FRACTIONS, key=float)
+if fraction_label(EXPERIMENTS["primary_endpoint"]["fraction"]) not in FRACTIONS:
+    raise ValueError(
+        f"experiments.primary_endpoint.fraction {EXPERIMENTS['primary_endpoint']['fraction']} "
+        f"is not one of experiments.fractions {EXPERIMENTS['fractions']}"
+    )
 SEEDS = list(EXPERIMENTS["seeds"])
 SYNTHETIC_SETTINGS = [
     s for s in ("TrSTeR", "TrSTeS") if s in EXPERIMENTS["settings"] and GENERATORS
@@ -66,29 +74,10 @@ def augment_settings(generator):
     )
 
 
-def run_metrics(dataset, setting, generator, seeds, test_on=None):
-    """metrics.json of every fraction and seed of one (dataset, setting, generator)."""
-    return [
-        metrics_path(dataset, setting, generator, f, s, test_on)
-        for f in FRACTIONS
-        for s in seeds
-    ]
-
-
-def run_predictions(dataset, setting, generator, seeds, test_on=None):
-    """predictions.npz (test-set class probabilities) beside each metrics.json of run_metrics."""
-    return [
-        predictions_path(m)
-        for m in run_metrics(dataset, setting, generator, seeds, test_on)
-    ]
-
-
-def runs_of(dataset, settings, generator, seeds, test_on=None):
-    """{'metrics': [...], 'predictions': [...]} of every run of several settings."""
-    return {
-        kind: [m for s in settings for m in of(dataset, s, generator, seeds, test_on)]
-        for kind, of in (("metrics", run_metrics), ("predictions", run_predictions))
-    }
+def manifests(dataset, settings, generator, test_on=None):
+    """runs.json of each setting of one (dataset, generator): the list of its runs' metrics files
+    (every fraction and seed), which the jobs write beside the runs' predictions."""
+    return [manifest_path(dataset, s, generator, test_on) for s in settings]
 
 
 def prepared_split_files(dataset):
@@ -103,13 +92,26 @@ def prepared_inputs(wildcards):
     return prepared_split_files(wildcards.dataset)
 
 
+def pool_parts(generator):
+    """The generators whose banks make up {generator} in the experiments (the pool for `all`)."""
+    return POOL if generator == "all" else [generator]
+
+
+def experiment_bank_files(dataset, generator):
+    return [f for g in pool_parts(generator) for f in bank_files(dataset, g)]
+
+
+def experiment_bank_dirs(dataset, generator):
+    return [d for g in pool_parts(generator) for d in bank_dirs(dataset, g)]
+
+
 def bank_inputs(wildcards):
-    return bank_files(wildcards.dataset, wildcards.generator)
+    return experiment_bank_files(wildcards.dataset, wildcards.generator)
 
 
 def bank_names(wildcards):
     """The generators whose banks make up {generator} (the pool's enabled members for `all`)."""
-    return POOL if wildcards.generator == "all" else [wildcards.generator]
+    return pool_parts(wildcards.generator)
 
 
 def baseline_models_for_trts(wildcards):
@@ -142,28 +144,24 @@ def job_params(dataset, generator, seeds):
     }
 
 
-def all_experiment_runs():
-    """Every run of the grid (the aggregation's inputs): {'metrics': [...], 'predictions': [...]}."""
-    parts = []
+def all_experiment_manifests():
+    """The manifest of every (dataset, setting, generator) of the grid (the aggregation's inputs)."""
+    files = []
     for d in DATASETS:
-        parts.append(runs_of(d, ["TrRTeR"], REAL_GENERATOR, BASELINE_SEEDS))
-        if BALANCED_ON:
-            parts.append(runs_of(d, [BALANCED], REAL_GENERATOR, BASELINE_SEEDS))
-        for g in GENERATORS_AND_ALL:
-            parts.append(runs_of(d, SYNTHETIC_SETTINGS, g, SEEDS))
-            if EVALUATE_TRTS:
-                parts.append(runs_of(d, ["TrRTeS"], g, SEEDS))
-            if AUGMENT:
-                parts.append(runs_of(d, augment_settings(g), g, SEEDS))
-            if TRANSFER_ON:
-                parts.append(runs_of(d, TRANSFER_SETTINGS, g, TRANSFER_SEEDS))
-    for target in CROSS_DATASETS:
-        parts.append(
-            runs_of("merged", ["TrRTeR"], REAL_GENERATOR, BASELINE_SEEDS, target)
+        files += manifests(
+            d, ["TrRTeR"] + ([BALANCED] if BALANCED_ON else []), REAL_GENERATOR
         )
-    return {
-        k: [f for part in parts for f in part[k]] for k in ("metrics", "predictions")
-    }
+        for g in EXPERIMENT_GENERATORS:
+            files += manifests(d, SYNTHETIC_SETTINGS, g)
+            if EVALUATE_TRTS:
+                files += manifests(d, ["TrRTeS"], g)
+            if AUGMENT:
+                files += manifests(d, augment_settings(g), g)
+            if TRANSFER_ON:
+                files += manifests(d, TRANSFER_SETTINGS, g)
+    for target in CROSS_DATASETS:
+        files += manifests("merged", ["TrRTeR"], REAL_GENERATOR, target)
+    return files
 
 
 def experiment_targets():
