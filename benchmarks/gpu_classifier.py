@@ -7,7 +7,7 @@ The rate is taken between a 1-epoch and a 3-epoch run of the same stack (so star
 upload and the first-use warm-up cancel): rate = K * n_train * 2 / (t_3 - t_1) training signals/s,
 validation passes included, as in a real run. Peak memory is the 3-epoch run's.
 
-Usage: python benchmarks/gpu_classifier.py [--steps 60] [--ks 1,5,20,25]      (CUDA, run by benchmarks/gpu.sh)
+Usage: python benchmarks/gpu_classifier.py [--steps 40] [--ks 1,5,20,25]      (CUDA, run by benchmarks/gpu.sh)
        python benchmarks/gpu_classifier.py --device cpu --tiny               (a quick check anywhere)
 """
 
@@ -54,7 +54,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--tiny", action="store_true", help="a tiny network, K = 1 and 2, 4 steps")
-    parser.add_argument("--steps", type=int, default=60, help="training batches per member and epoch")
+    parser.add_argument("--steps", type=int, default=40, help="training batches per member and epoch")
     parser.add_argument("--ks", default="1,5,20,25")
     args = parser.parse_args()
     device = torch.device(args.device)

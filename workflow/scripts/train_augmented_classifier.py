@@ -13,4 +13,4 @@ synthetic = load_job_synthetic(spec, snakemake.params.bank_dirs, snakemake.param
 device = select_device(snakemake.params.device)
 for setting in snakemake.params.settings:
     run_training_job(spec, [setting], real, synthetic, device, log,
-                     **job_stacking(snakemake.config, f"{snakemake.log[0]}.{setting}", snakemake.resources.mem_mb))
+                     **job_stacking(snakemake.config, snakemake.log[0], snakemake.resources.mem_mb, setting))

@@ -262,16 +262,17 @@ class RunStore:
             shutil.rmtree(self.folder)
 
 
-def resume_dir_of(log_file: str | Path) -> Path:
-    """Where a job keeps its finished runs: results/.resume/<the job's log path without suffix>."""
-    return Path("results") / ".resume" / Path(log_file).with_suffix("")
+def resume_dir_of(log_file: str | Path, part: str = "") -> Path:
+    """Where a job keeps its finished runs: results/.resume/<the job's log path>[/<part>]."""
+    return Path("results") / ".resume" / Path(log_file) / part
 
 
-def job_stacking(config: Mapping[str, Any], log_file: str | Path, mem_mb: int | None) -> dict[str, Any]:
+def job_stacking(config: Mapping[str, Any], log_file: str | Path, mem_mb: int | None, part: str = "") -> dict[str, Any]:
     """The stacking and resume arguments of a rule's job: K from ``compute.stack``, the job's
-    resume folder (from its log path), its ``resources.mem_mb``. Not job params: changing K changes
+    resume folder (from its log path; ``part`` for a job of several training jobs), its
+    ``resources.mem_mb``. Not job params: changing K changes
     no result (docs/classifier.md), so it re-runs nothing."""
-    return {"stack": int(config["compute"]["stack"]), "resume_dir": resume_dir_of(log_file), "mem_mb": mem_mb}
+    return {"stack": int(config["compute"]["stack"]), "resume_dir": resume_dir_of(log_file, part), "mem_mb": mem_mb}
 
 
 def stack_for_memory(stack: int, mem_mb: int | None, rows: int, signal_shape: Sequence[int], logger=None,
