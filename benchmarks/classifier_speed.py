@@ -1,71 +1,68 @@
-"""CPU time of one PTB-XL-sized classifier run (21,799 x 12 x 1000 synthetic stand-in, 80/10/10).
+"""CPU: K classifiers trained stacked (one vmapped model) vs one after another, as a ratio.
 
-A full run does not fit a short CPU benchmark, so this times `--batches` training steps and one
-pass over the validation set with the paper's presets, and extrapolates to one epoch and to a run
-of `--epochs` epochs (early stopping decides the real number; 30 is an assumption, say so).
+For each preset, K members (seeds 0..K-1, training sets of `--batches` batches of 32 stand-in
+signals of 12 x 1000, a 64-signal validation set) train for one epoch, first one at a time
+(`train_classifier`, the K = 1 case), then all together (`train_members(..., stack=K)`). The two
+give the same models (tests/test_classify_stacked.py); the ratio is the wall-clock gain. The
+demo preset is config/config.yaml's; ptbxl is config/paper.yaml's PTB-XL row (few batches: one
+PTB-XL-preset batch costs about 0.5-1 s of CPU).
 
-Usage: PYTHONPATH=src python benchmarks/classifier_speed.py [--threads 2] [--batches 40] [--epochs 30]
+Usage: PYTHONPATH=src python benchmarks/classifier_speed.py [--threads 1] [--k 8] [--batches 10] [--ptbxl-batches 2]
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import time
 
 import numpy as np
 import torch
-from torch import nn
 
-from synecg.classify.model import ClassifierConfig, ResidualCNN
-from synecg.classify.train import LeadNormaliser, predict_proba
+from synecg.classify.model import ClassifierConfig
+from synecg.classify.stacked import Member, train_members
+from synecg.classify.train import TrainConfig, train_classifier
 
 PRESETS = {
-    "ptbxl (6 blocks, K 32)": ClassifierConfig(blocks=6, kernels=32, kernel_size=7, dilation=5, fc_layers=3, fc_units=256, dropout=0.4743),
-    "chapman (5 blocks, K 16)": ClassifierConfig(blocks=5, kernels=16, kernel_size=7, dilation=5, fc_layers=3, fc_units=256, dropout=0.3776),
+    "demo (4 blocks, K 16)": (ClassifierConfig(blocks=4, kernels=16, kernel_size=7, dilation=5, fc_layers=1, fc_units=32, dropout=0.25), 3e-3),
+    "ptbxl (6 blocks, K 32)": (ClassifierConfig(blocks=6, kernels=32, kernel_size=7, dilation=5, fc_layers=3, fc_units=256, dropout=0.4743), 3.2339e-4),
 }
-N_RECORDS = 21_799
-N_TRAIN, N_VAL = int(0.8 * N_RECORDS), int(0.1 * N_RECORDS)
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--batches", type=int, default=40)
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--k", type=int, default=8)
+    parser.add_argument("--batches", type=int, default=10, help="training batches per member, demo preset")
+    parser.add_argument("--ptbxl-batches", type=int, default=2, help="training batches per member, PTB-XL preset")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     rng = np.random.default_rng(0)
-    x_batches = rng.standard_normal((args.batches * args.batch_size, 12, 1000)).astype(np.float32)
-    x_val = rng.standard_normal((N_VAL, 12, 1000)).astype(np.float32)
-    norm = LeadNormaliser().fit(x_batches)
-    rows = []
-    for name, cfg in PRESETS.items():
-        torch.manual_seed(0)
-        model = ResidualCNN(cfg)
-        opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
-        xb_all = torch.from_numpy(norm(x_batches))
-        yb_all = torch.from_numpy(rng.integers(0, 7, len(x_batches)))
-        model.train()
-        started, cpu_started = time.perf_counter(), time.process_time()
-        for i in range(args.batches):
-            sl = slice(i * args.batch_size, (i + 1) * args.batch_size)
-            loss = nn.functional.cross_entropy(model(xb_all[sl]), yb_all[sl])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        per_batch = (time.perf_counter() - started) / args.batches
-        cpu_per_batch = (time.process_time() - cpu_started) / args.batches
-        started = time.perf_counter()
-        predict_proba(model, norm, x_val, batch_size=256)
-        val_pass = time.perf_counter() - started
-        epoch = per_batch * np.ceil(N_TRAIN / args.batch_size) + val_pass
-        rows.append((name, sum(p.numel() for p in model.parameters()), per_batch * 1e3, cpu_per_batch * 1e3, args.batch_size / per_batch, val_pass, epoch, epoch * args.epochs / 3600))
-    print(f"CPU, {args.threads} threads, torch {torch.__version__}; train {N_TRAIN}, val {N_VAL} signals of 12 x 1000; "
-          f"{args.batches} timed batches of {args.batch_size}, extrapolated; cpu ms/b = CPU time of all threads per batch")
-    print(f"{'preset':<26} {'params':>8} {'ms/batch':>9} {'cpu ms/b':>9} {'train sig/s':>12} {'val pass s':>11} {'epoch s':>8} {f'{args.epochs} epochs h':>11}")
-    for name, params, ms, cpu_ms, sps, val_s, epoch_s, run_h in rows:
-        print(f"{name:<26} {params:>8} {ms:>9.1f} {cpu_ms:>9.1f} {sps:>12.0f} {val_s:>11.1f} {epoch_s:>8.0f} {run_h:>11.2f}")
+    print(f"CPU, {args.threads} thread(s), torch {torch.__version__}; K = {args.k} members, 1 epoch each, batch 32, "
+          "12 x 1000 stand-in signals, validation 64; wall s and CPU s (user+sys) of all K runs")
+    print(f"{'preset':<24} {'batches':>7} {'seq wall s':>10} {'seq cpu s':>9} {'stack wall s':>12} {'stack cpu s':>11} {'speed-up':>8}")
+    for (name, (cfg, lr)), batches in zip(PRESETS.items(), (args.batches, args.ptbxl_batches)):
+        n = batches * 32
+        xv, yv = rng.standard_normal((64, 12, 1000)).astype(np.float32), rng.integers(0, 7, 64)
+        members = []
+        for k in range(args.k):
+            x = rng.standard_normal((n, 12, 1000)).astype(np.float32)
+            members.append(Member(f"m{k}", [x], rng.integers(0, 7, n), xv, yv, seed=k))
+        train_cfg = TrainConfig(lr=lr, max_epochs=1, bf16=False)
+        train_classifier(members[0].x_train, members[0].y_train, xv, yv, cfg, train_cfg, seed=0)  # warm-up
+        wall, cpu = time.perf_counter(), _cpu()
+        for m in members:
+            train_classifier(m.x_train, m.y_train, m.x_val, m.y_val, cfg, train_cfg, seed=m.seed)
+        seq_wall, seq_cpu = time.perf_counter() - wall, _cpu() - cpu
+        wall, cpu = time.perf_counter(), _cpu()
+        train_members(members, cfg, train_cfg, stack=args.k)
+        st_wall, st_cpu = time.perf_counter() - wall, _cpu() - cpu
+        print(f"{name:<24} {batches:>7} {seq_wall:>10.2f} {seq_cpu:>9.2f} {st_wall:>12.2f} {st_cpu:>11.2f} {seq_wall / st_wall:>7.2f}x")
 
 
 if __name__ == "__main__":

@@ -5,11 +5,12 @@ from synecg.runtime import rule_logger, select_device, set_threads
 log = rule_logger(snakemake.log[0])
 set_threads(snakemake.threads)
 
-from synecg.experiments.runs import JobSpec, load_job_synthetic, load_real, run_training_job
+from synecg.experiments.runs import JobSpec, job_stacking, load_job_synthetic, load_real, run_training_job
 
 spec = JobSpec(**snakemake.params.job)
 real = load_real(snakemake.params.data_dir, spec.dataset)
 synthetic = load_job_synthetic(spec, snakemake.params.bank_dirs, snakemake.params.bank_names, snakemake.params.bank_split)
 device = select_device(snakemake.params.device)
 for setting in snakemake.params.settings:
-    run_training_job(spec, [setting], real, synthetic, device, log)
+    run_training_job(spec, [setting], real, synthetic, device, log,
+                     **job_stacking(snakemake.config, snakemake.log[0], snakemake.resources.mem_mb, setting))

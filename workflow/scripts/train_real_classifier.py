@@ -6,10 +6,11 @@ from synecg.runtime import rule_logger, select_device, set_threads
 log = rule_logger(snakemake.log[0])
 set_threads(snakemake.threads)
 
-from synecg.experiments.runs import JobSpec, load_real, run_training_job, save_checkpoints
+from synecg.experiments.runs import JobSpec, job_stacking, load_real, run_training_job, save_checkpoints
 
 spec = JobSpec(**snakemake.params.job)
 real = load_real(snakemake.params.data_dir, spec.dataset)
-checkpoints = run_training_job(spec, [snakemake.params.setting], real, None, select_device(snakemake.params.device), log)
+checkpoints = run_training_job(spec, [snakemake.params.setting], real, None, select_device(snakemake.params.device), log,
+                               **job_stacking(snakemake.config, snakemake.log[0], snakemake.resources.mem_mb))
 if "models" in snakemake.output.keys():
     save_checkpoints(snakemake.output.models, checkpoints)

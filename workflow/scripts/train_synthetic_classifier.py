@@ -8,6 +8,7 @@ set_threads(snakemake.threads)
 from synecg.experiments.runs import (
     JobSpec,
     evaluate_saved_job,
+    job_stacking,
     load_checkpoints,
     load_job_synthetic,
     load_real,
@@ -20,7 +21,8 @@ device = select_device(snakemake.params.device)
 synthetic = load_job_synthetic(spec, snakemake.params.bank_dirs, snakemake.params.bank_names, snakemake.params.bank_split)
 if snakemake.params.settings:
     real = load_real(snakemake.params.data_dir, spec.dataset)
-    run_training_job(spec, list(snakemake.params.settings), real, synthetic, device, log)
+    run_training_job(spec, list(snakemake.params.settings), real, synthetic, device, log,
+                     **job_stacking(snakemake.config, snakemake.log[0], snakemake.resources.mem_mb))
 if snakemake.params.trts:
     evaluate_saved_job(
         spec, load_checkpoints(snakemake.input.baselines[0]), "TrRTeS", synthetic["test"], "synthetic", spec.dataset,

@@ -4,7 +4,7 @@ from synecg.runtime import rule_logger, select_device, set_threads
 log = rule_logger(snakemake.log[0])
 set_threads(snakemake.threads)
 
-from synecg.experiments.runs import JobSpec, load_job_synthetic, load_real, run_transfer_job, save_checkpoints
+from synecg.experiments.runs import JobSpec, job_stacking, load_job_synthetic, load_real, run_transfer_job, save_checkpoints
 
 spec = JobSpec(**snakemake.params.job)
 transfer = snakemake.params.transfer
@@ -12,6 +12,6 @@ real = load_real(snakemake.params.data_dir, spec.dataset)
 synthetic = load_job_synthetic(spec, snakemake.params.bank_dirs, snakemake.params.bank_names, snakemake.params.bank_split)
 pretrained = run_transfer_job(
     spec, real, synthetic, transfer["pretrain_runs"], transfer["trainable"], transfer["normaliser"],
-    select_device(snakemake.params.device), log,
+    select_device(snakemake.params.device), log, **job_stacking(snakemake.config, snakemake.log[0], snakemake.resources.mem_mb),
 )
 save_checkpoints(snakemake.output.pretrained, pretrained)

@@ -1,4 +1,7 @@
-"""Training loop of the classifier: AdamW, cross-entropy, early stopping with the best weights restored.
+"""Training of the classifier: AdamW, cross-entropy, early stopping with the best weights restored.
+
+The loop itself is ``synecg.classify.stacked`` (K runs at once; one run is K = 1); this module holds
+the configuration, normaliser, result, prediction and checkpoint helpers.
 
 Speed without changing results: the whole (normalised) training and validation sets live on the
 device as one tensor each, batches are index slices of it, losses are summed on the device and read
@@ -9,16 +12,14 @@ weights are restored at the end, and no loader drops samples (``drop_last`` is n
 
 from __future__ import annotations
 
-import copy
 import logging
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from synecg.classify.model import ClassifierConfig, ResidualCNN
 from synecg.constants import N_CLASSES
@@ -117,7 +118,7 @@ def _autocast(device: torch.device, bf16: bool):
     return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=bf16 and device.type == "cuda")
 
 
-def _class_weight_tensor(y: np.ndarray, device: torch.device) -> Tensor:
+def class_weight_tensor(y: np.ndarray, device: torch.device) -> Tensor:
     """Inverse-frequency weights, mean 1 over the classes present (absent classes get weight 0)."""
     counts = np.bincount(y, minlength=N_CLASSES).astype(np.float64)
     weights = np.zeros(N_CLASSES)
@@ -125,22 +126,6 @@ def _class_weight_tensor(y: np.ndarray, device: torch.device) -> Tensor:
     weights[present] = 1.0 / counts[present]
     weights[present] *= present.sum() / weights[present].sum()
     return torch.as_tensor(weights, dtype=torch.float32, device=device)
-
-
-@torch.no_grad()
-def _evaluate(model: nn.Module, x: Tensor, y: Tensor, loss_fn: nn.Module, batch_size: int, bf16: bool) -> tuple[Tensor, Tensor]:
-    """Summed loss and number correct over the whole set (device tensors, no host sync)."""
-    model.eval()
-    loss_sum = torch.zeros((), device=x.device)
-    correct = torch.zeros((), device=x.device, dtype=torch.long)
-    for start in range(0, len(x), batch_size):
-        xb, yb = x[start : start + batch_size], y[start : start + batch_size]
-        with _autocast(x.device, bf16):
-            logits = model(xb)
-        logits = logits.float()
-        loss_sum += loss_fn(logits, yb) * len(yb)
-        correct += (logits.argmax(1) == yb).sum()
-    return loss_sum, correct
 
 
 def train_classifier(
@@ -162,85 +147,14 @@ def train_classifier(
     of them together and they are stacked on the device. ``init_model`` starts from trained weights
     (transfer learning); with ``train_cfg.trainable == "head"`` its convolutions stay frozen.
     ``normaliser`` reuses given statistics instead of fitting them on ``x_train``.
-    Everything random (initialisation, batch order, dropout) follows ``seed``.
+    Everything random (initialisation, batch order, dropout) follows ``seed``. This is the K = 1
+    case of ``synecg.classify.stacked.train_members`` (one code path for single and stacked runs).
     """
-    device = torch.device(device)
+    from synecg.classify.stacked import Member, train_members  # stacked.py builds on this module
+
     parts = list(x_train) if isinstance(x_train, (list, tuple)) else [x_train]
-    y_train = np.asarray(y_train, dtype=np.int64)
-    if sum(len(p) for p in parts) != len(y_train):
-        raise ValueError(f"{sum(len(p) for p in parts)} training signals but {len(y_train)} labels")
-    if len(y_train) == 0 or len(y_val) == 0:
-        raise ValueError(f"empty training ({len(y_train)}) or validation ({len(y_val)}) set")
-    started = time.perf_counter()
-    norm = normaliser or LeadNormaliser().fit(*parts)
-    xt = torch.cat([to_device(p, norm, device) for p in parts])
-    yt = torch.as_tensor(y_train, device=device)
-    xv = to_device(x_val, norm, device)
-    yv = torch.as_tensor(np.asarray(y_val, dtype=np.int64), device=device)
-
-    devices = [device] if device.type == "cuda" else []
-    with torch.random.fork_rng(devices=devices):
-        torch.manual_seed(seed)
-        if init_model is not None:
-            model = copy.deepcopy(init_model).to(device)
-            model_cfg = init_model.cfg
-        else:
-            model = ResidualCNN(model_cfg).to(device)
-        if train_cfg.trainable == "head":
-            for p in model.conv_parameters():
-                p.requires_grad_(False)
-        elif train_cfg.trainable != "all":
-            raise ValueError(f"trainable must be 'all' or 'head', not {train_cfg.trainable!r}")
-        params = [p for p in model.parameters() if p.requires_grad]
-        optimiser = torch.optim.AdamW(params, lr=train_cfg.lr, weight_decay=train_cfg.weight_decay)
-        weight = _class_weight_tensor(y_train, device) if train_cfg.class_weights else None
-        loss_fn = nn.CrossEntropyLoss(weight=weight)
-        val_loss_fn = nn.CrossEntropyLoss()  # validation loss unweighted: early stopping compares like with like
-        order_gen = torch.Generator(device=device)
-        order_gen.manual_seed(seed)
-
-        result = TrainResult(model=model, normaliser=norm, model_cfg=model_cfg)
-        best_state = copy.deepcopy(model.state_dict())
-        waited = 0
-        n = len(yt)
-        for epoch in range(1, train_cfg.max_epochs + 1):
-            model.train()
-            loss_sum = torch.zeros((), device=device)
-            order = torch.randperm(n, device=device, generator=order_gen)
-            for start in range(0, n, train_cfg.batch_size):
-                idx = order[start : start + train_cfg.batch_size]
-                with _autocast(device, train_cfg.bf16):
-                    logits = model(xt[idx])
-                loss = loss_fn(logits.float(), yt[idx])
-                optimiser.zero_grad(set_to_none=True)
-                loss.backward()
-                optimiser.step()
-                loss_sum += loss.detach() * len(idx)
-            val_sum, val_correct = _evaluate(model, xv, yv, val_loss_fn, train_cfg.eval_batch_size, train_cfg.bf16)
-            train_loss, val_loss, val_acc = (
-                float(loss_sum) / n, float(val_sum) / len(yv), float(val_correct) / len(yv)
-            )  # the one host sync of the epoch
-            result.history.append({"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss, "val_acc": val_acc})
-            improved = val_loss < result.best_val_loss - train_cfg.min_delta
-            if improved:
-                result.best_val_loss, result.best_epoch, waited = val_loss, epoch, 0
-                best_state = copy.deepcopy(model.state_dict())
-            else:
-                waited += 1
-            if logger:
-                logger.info(
-                    "epoch %d train_loss %.5f val_loss %.5f val_acc %.4f%s",
-                    epoch, train_loss, val_loss, val_acc, " *" if improved else "",
-                )
-            result.stopped_epoch = epoch
-            if waited >= train_cfg.patience:
-                break
-        model.load_state_dict(best_state)
-        for p in model.parameters():
-            p.requires_grad_(True)
-        model.eval()
-    result.seconds = time.perf_counter() - started
-    return result
+    member = Member("run", parts, np.asarray(y_train, dtype=np.int64), x_val, y_val, seed, init_model, normaliser)
+    return train_members([member], model_cfg, train_cfg, device=device, logger=logger, stack=1)[0]
 
 
 @torch.no_grad()

@@ -9,6 +9,7 @@ initial weights, so differences between settings are not diluted by sampling noi
 from __future__ import annotations
 
 import logging
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -17,12 +18,12 @@ import numpy as np
 import torch
 
 from synecg.classify.metrics import classification_metrics
+from synecg.classify.stacked import Member, train_members
 from synecg.classify.train import (
     TrainResult,
     checkpoint,
     model_from_checkpoint,
     predict_proba,
-    train_classifier,
 )
 from synecg.data.store import load_split
 from synecg.errors import ContractError
@@ -42,6 +43,7 @@ from synecg.experiments.settings import (
     transfer_setting,
 )
 from synecg.generators.bank import load_bank, split_bank
+from synecg.generators.training import config_fingerprint
 from synecg.io import atomic_path, read_json, write_json
 from synecg.seeding import derive_seed, numpy_rng
 
@@ -231,16 +233,113 @@ def _record(spec: JobSpec, setting: str, fraction: float, seed: int, data: RunDa
     return {**record, **result}
 
 
-def _train(data: RunData, spec: JobSpec, seed: int, logger, trainable: str = "all", init=None, normaliser=None, device="cpu") -> TrainResult:
-    x_train = [p.x for p in data.train]
-    y_train = np.concatenate([p.y for p in data.train])
+class RunStore:
+    """Finished runs of one job (checkpoint + training summary per run key), written atomically as
+    each run finishes, in a folder Snakemake does not own: a killed job's declared outputs are
+    deleted before its rerun, these survive, and the rerun trains only the runs not stored yet.
+    The folder is keyed by a fingerprint of the job, so a changed config never resumes stale runs;
+    ``clear`` removes it once the job has succeeded. ``folder=None`` stores nothing (no resume)."""
+
+    def __init__(self, folder: str | Path | None, job: Any):
+        self.folder = None if folder is None else Path(folder) / config_fingerprint(job)
+
+    def _path(self, key: str) -> Path:
+        return self.folder / (key.replace("/", "__") + ".pt")
+
+    def load(self, key: str) -> dict[str, Any] | None:
+        if self.folder is None or not self._path(key).exists():
+            return None
+        return torch.load(self._path(key), map_location="cpu", weights_only=True)
+
+    def save(self, key: str, payload: Mapping[str, Any]) -> None:
+        if self.folder is not None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with atomic_path(self._path(key)) as tmp:
+                torch.save(dict(payload), tmp)
+
+    def clear(self) -> None:
+        if self.folder is not None and self.folder.exists():
+            shutil.rmtree(self.folder)
+
+
+def resume_dir_of(log_file: str | Path, part: str = "") -> Path:
+    """Where a job keeps its finished runs: results/.resume/<the job's log path>[/<part>]."""
+    return Path("results") / ".resume" / Path(log_file) / part
+
+
+def job_stacking(config: Mapping[str, Any], log_file: str | Path, mem_mb: int | None, part: str = "") -> dict[str, Any]:
+    """The stacking and resume arguments of a rule's job: K from ``compute.stack``, the job's
+    resume folder (from its log path; ``part`` for a job of several training jobs), its
+    ``resources.mem_mb``. Not job params: changing K changes
+    no result (docs/classifier.md), so it re-runs nothing."""
+    return {"stack": int(config["compute"]["stack"]), "resume_dir": resume_dir_of(log_file, part), "mem_mb": mem_mb}
+
+
+def stack_for_memory(stack: int, mem_mb: int | None, rows: int, signal_shape: Sequence[int], logger=None,
+                     device: torch.device | str = "cpu") -> int:
+    """The largest K <= ``stack`` whose members fit ``mem_mb`` (resources.classifier.mem_mb) and,
+    on CUDA, the device's free memory.
+
+    ``rows`` bounds one run's training + validation signals of ``signal_shape`` (float32). Host
+    estimate per member: the assembled copy, plus the normalised pool on CPU (x2), plus 500 MB for
+    Python and torch; device estimate: the normalised pool plus a 2 GB margin. Raises when not even
+    one member fits."""
+    if stack < 1:
+        raise ValueError(f"compute.stack must be >= 1, not {stack}")
+    device = torch.device(device)
+    signal_mb = rows * int(np.prod(signal_shape)) * 4 / 2**20
+    fits = stack
+    if mem_mb is not None:
+        per_member = signal_mb * (2 if device.type == "cpu" else 1)
+        fits = int((mem_mb - 500) // max(per_member, 1e-9))
+        if fits < 1:
+            raise ValueError(f"resources.classifier.mem_mb = {mem_mb} MB cannot hold one run of {rows} signals "
+                             f"(~{per_member + 500:.0f} MB); raise it")
+    if device.type == "cuda":
+        free_mb = torch.cuda.mem_get_info(device)[0] / 2**20
+        fits = min(fits, max(1, int((free_mb - 2048) // max(signal_mb, 1e-9))))
+    if fits < stack and logger:
+        logger.info("compute.stack %d lowered to %d to fit memory (mem_mb %s, %d signals per run)", stack, fits, mem_mb, rows)
+    return min(stack, fits)
+
+
+def _member(key: str, data: RunData, seed: int, init=None, normaliser=None) -> Member:
     x_val = np.concatenate([p.x for p in data.val]) if len(data.val) > 1 else data.val[0].x
-    y_val = np.concatenate([p.y for p in data.val])
-    model_cfg = build_model_config(spec.model, data.train[0].x.shape[-1])
-    return train_classifier(
-        x_train, y_train, x_val, y_val, model_cfg, build_train_config(spec.training, trainable),
-        seed=seed, device=device, logger=logger, init_model=init, normaliser=normaliser,
-    )
+    return Member(key, [p.x for p in data.train], np.concatenate([p.y for p in data.train]), x_val,
+                  np.concatenate([p.y for p in data.val]), seed, init_model=init, normaliser=normaliser)
+
+
+def _train_runs(
+    spec: JobSpec, items: Sequence[tuple[str, RunData, int]], done, store: RunStore, logger, device,
+    trainable: str = "all", init=None, normaliser=None,
+) -> None:
+    """Train the runs ``items`` = (key, data, seed) as one stack (synecg.classify.stacked), the
+    runs already in ``store`` excepted; ``done(key, checkpoint, summary)`` is called for each run
+    (stored ones first) as soon as it has finished, after it is stored."""
+    pending = []
+    for key, data, seed in items:
+        stored = store.load(key)
+        if stored is not None:
+            if logger:
+                logger.info("run %s: finished before, resumed from %s", key, store.folder)
+            done(key, stored["checkpoint"], stored["summary"])
+        else:
+            pending.append(_member(key, data, seed, init, normaliser))
+    if not pending:
+        return
+
+    def finished(member: Member, result: TrainResult) -> None:
+        state, summary = checkpoint(result), _training_summary(result)
+        store.save(member.key, {"checkpoint": state, "summary": summary})
+        done(member.key, state, summary)
+
+    model_cfg = build_model_config(spec.model, pending[0].x_val.shape[-1])
+    train_members(pending, model_cfg, build_train_config(spec.training, trainable), device=device, logger=logger,
+                  stack=len(pending), on_done=finished)
+
+
+def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def _test(model, normaliser, test: Split, device, batch_size: int) -> tuple[dict[str, Any], np.ndarray]:
@@ -296,13 +395,23 @@ def _log_metrics(logger, what: str, metrics: Mapping[str, Any]) -> None:
 def run_training_job(
     spec: JobSpec, settings: Sequence[str], real: Source | None, synthetic: Source | None,
     device: torch.device | str = "cpu", logger: logging.Logger | None = None,
+    stack: int = 1, resume_dir: str | Path | None = None, mem_mb: int | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Train every (fraction, seed) once for ``settings`` that share training data, test each on the
-    settings' test sets, write each run's metrics and predictions (write_run). Returns the
-    checkpoints (key 'fraction/seed') for later evaluation on other test sets (TrRTeS, cross-dataset)."""
-    checkpoints, written = {}, {s: [] for s in settings}
-    for fraction in spec.fractions:
-        for seed in spec.seeds:
+    settings' test sets, write each run's metrics and predictions (write_run) as soon as it has
+    finished. Runs train ``stack`` at a time as one stacked model (same results as one by one,
+    docs/classifier.md), lowered to fit ``mem_mb``; with ``resume_dir`` finished runs are stored
+    there and a rerun trains only the others. Returns the checkpoints (key 'fraction/seed') for
+    later evaluation on other test sets (TrRTeS, cross-dataset)."""
+    checkpoints = {}
+    store = RunStore(resume_dir, {"job": spec.__dict__, "settings": list(settings)})
+    sources = [src for src in (real, synthetic) if src is not None]
+    rows = sum(len(src["train"]) + len(src["val"]) for src in sources)
+    stack = stack_for_memory(stack, mem_mb, rows, sources[0]["train"].x.shape[1:], logger, device)
+    grid = [(fraction, seed) for fraction in spec.fractions for seed in spec.seeds]  # one fraction per stack where K allows
+    for chunk in _chunks(grid, stack):
+        items, runs_of = [], {}
+        for fraction, seed in chunk:
             runs = {}
             for setting in settings:
                 runs[setting] = assemble_run(
@@ -317,19 +426,28 @@ def run_training_job(
             if logger:
                 logger.info("run %s %s fraction %s seed %d: %d train, %d val", "+".join(settings), spec.generator,
                             fraction_label(fraction), seed, sum(map(len, data.train)), sum(map(len, data.val)))
-            result = _train(data, spec, train_seed(spec, fraction, seed), logger, device=device)
+            key = f"{fraction_label(fraction)}/{seed}"
+            items.append((key, data, train_seed(spec, fraction, seed)))
+            runs_of[key] = (fraction, seed, runs)
+
+        def done(key: str, state: dict[str, Any], summary: dict[str, Any]) -> None:
+            fraction, seed, runs = runs_of[key]
+            model, normaliser = model_from_checkpoint(state, device)
             for setting in settings:
                 test_name, test = next(iter(runs[setting].tests.items()))
-                metrics, proba = _test(result.model, result.normaliser, test, device, spec.training["eval_batch_size"])
-                _log_metrics(logger, f"{setting} test {test_name}", metrics)
+                metrics, proba = _test(model, normaliser, test, device, spec.training["eval_batch_size"])
+                _log_metrics(logger, f"{setting} {key} test {test_name}", metrics)
                 record = _record(spec, setting, fraction, seed, runs[setting],
-                                 {"test_set": test_name, "test_dataset": spec.dataset, **_training_summary(result), **metrics})
-                written[setting].append(metrics_path(spec.dataset, setting, spec.generator, fraction, seed))
-                write_run(written[setting][-1], record, test, proba)
-            checkpoints[f"{fraction_label(fraction)}/{seed}"] = checkpoint(result)
+                                 {"test_set": test_name, "test_dataset": spec.dataset, **summary, **metrics})
+                write_run(metrics_path(spec.dataset, setting, spec.generator, fraction, seed), record, test, proba)
+            checkpoints[key] = state
+
+        _train_runs(spec, items, done, store, logger, device)
     for setting in settings:
-        write_manifest(manifest_path(spec.dataset, setting, spec.generator), written[setting])
-    return checkpoints
+        write_manifest(manifest_path(spec.dataset, setting, spec.generator),
+                       [metrics_path(spec.dataset, setting, spec.generator, f, s) for f, s in grid])
+    store.clear()
+    return {key: checkpoints[key] for key in (f"{fraction_label(f)}/{s}" for f, s in grid)}
 
 
 def evaluate_saved_job(
@@ -359,6 +477,7 @@ def evaluate_saved_job(
 def run_transfer_job(
     spec: JobSpec, real: Source, synthetic: Source, pretrain_runs: int, trainables: Sequence[str],
     normaliser: str = "refit", device: torch.device | str = "cpu", logger: logging.Logger | None = None,
+    stack: int = 1, resume_dir: str | Path | None = None, mem_mb: int | None = None,
 ) -> dict[str, Any]:
     """Transfer learning (the paper's experiment 2): pre-train on the whole synthetic training split
     (``pretrain_runs`` seeds; the run with the lowest *synthetic validation* loss is kept, never a
@@ -366,42 +485,57 @@ def run_transfer_job(
     once per arm of ``trainables``: the convolutions frozen (``'head'``, setting transfer-head) or
     not (``'all'``, transfer-all), from the same pre-trained network. ``normaliser='refit'``
     z-scores the fine-tuning data with its own statistics, ``'pretrained'`` keeps the synthetic
-    ones. Returns the pre-trained checkpoint."""
+    ones. ``stack``, ``resume_dir`` and ``mem_mb`` as in run_training_job (pre-training runs and
+    fine-tunes are both stored and resumed). Returns the pre-trained checkpoint."""
     if normaliser not in ("refit", "pretrained"):
         raise ValueError(f"transfer normaliser must be 'refit' or 'pretrained', not {normaliser!r}")
     settings = [transfer_setting(t) for t in trainables]
-    best: TrainResult | None = None
-    for run in range(pretrain_runs):
-        data = assemble_run("TrSTeR", real, synthetic, 1.0, synthetic_rng=synthetic_fraction_rng(spec, run))
-        if logger:
-            logger.info("pre-training run %d on %d synthetic signals", run, sum(map(len, data.train)))
-        result = _train(data, spec, derive_seed(spec.master_seed, "pretrain", spec.dataset, spec.generator, run), logger, device=device)
-        if logger:
-            logger.info("pre-training run %d: best val loss %.5f at epoch %d", run, result.best_val_loss, result.best_epoch)
-        if best is None or result.best_val_loss < best.best_val_loss:
-            best = result
-    pretrained = checkpoint(best)
+    store = RunStore(resume_dir, {"job": spec.__dict__, "transfer": [pretrain_runs, list(trainables), normaliser]})
+    rows = len(synthetic["train"]) + len(synthetic["val"]) + len(real["train"]) + len(real["val"])
+    stack = stack_for_memory(stack, mem_mb, rows, real["train"].x.shape[1:], logger, device)
+    pretrained_runs: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+    for chunk in _chunks(list(range(pretrain_runs)), stack):
+        items = []
+        for run in chunk:
+            data = assemble_run("TrSTeR", real, synthetic, 1.0, synthetic_rng=synthetic_fraction_rng(spec, run))
+            if logger:
+                logger.info("pre-training run %d on %d synthetic signals", run, sum(map(len, data.train)))
+            items.append((f"pretrain/{run}", data, derive_seed(spec.master_seed, "pretrain", spec.dataset, spec.generator, run)))
+        _train_runs(spec, items, lambda key, state, summary: pretrained_runs.__setitem__(key, (state, summary)), store, logger, device)
+    best_key = min((f"pretrain/{run}" for run in range(pretrain_runs)), key=lambda k: pretrained_runs[k][0]["best_val_loss"])
+    pretrained, best_val_loss = pretrained_runs[best_key][0], pretrained_runs[best_key][0]["best_val_loss"]
+    if logger:
+        logger.info("pre-training: %s kept, best val loss %.5f", best_key, best_val_loss)
     init, pretrained_norm = model_from_checkpoint(pretrained, device)
     for trainable, setting in zip(trainables, settings):
-        written = []
-        for fraction in spec.fractions:
-            for seed in spec.seeds:
+        grid = [(fraction, seed) for fraction in spec.fractions for seed in spec.seeds]
+        for chunk in _chunks(grid, stack):
+            items, runs_of = [], {}
+            for fraction, seed in chunk:
                 data = assemble_run(setting, real, None, fraction, real_rng=real_fraction_rng(spec, seed))
-                out = metrics_path(spec.dataset, setting, spec.generator, fraction, seed)
-                check_no_leakage(data, out)
+                check_no_leakage(data, metrics_path(spec.dataset, setting, spec.generator, fraction, seed))
                 if logger:
                     logger.info("fine-tune (%s) fraction %s seed %d: %d real train", trainable, fraction_label(fraction), seed, len(data.train[0]))
-                result = _train(data, spec, train_seed(spec, fraction, seed), logger, trainable=trainable, init=init,
-                                normaliser=pretrained_norm if normaliser == "pretrained" else None, device=device)
-                metrics, proba = _test(result.model, result.normaliser, data.tests["real"], device, spec.training["eval_batch_size"])
-                _log_metrics(logger, f"{setting} test real", metrics)
-                record = _record(spec, setting, fraction, seed, data, {
+                key = f"{setting}/{fraction_label(fraction)}/{seed}"
+                items.append((key, data, train_seed(spec, fraction, seed)))
+                runs_of[key] = (fraction, seed, data)
+
+            def done(key: str, state: dict[str, Any], summary: dict[str, Any]) -> None:
+                fraction, seed, data = runs_of[key]
+                model, norm = model_from_checkpoint(state, device)
+                metrics, proba = _test(model, norm, data.tests["real"], device, spec.training["eval_batch_size"])
+                _log_metrics(logger, f"{key} test real", metrics)
+                record = _record(spec, key.split("/")[0], fraction, seed, data, {
                     "test_set": "real", "test_dataset": spec.dataset, "normaliser": normaliser,
-                    "pretrained_val_loss": best.best_val_loss, **_training_summary(result), **metrics,
+                    "pretrained_val_loss": best_val_loss, **summary, **metrics,
                 })
-                write_run(out, record, data.tests["real"], proba)
-                written.append(out)
-        write_manifest(manifest_path(spec.dataset, setting, spec.generator), written)
+                write_run(metrics_path(spec.dataset, key.split("/")[0], spec.generator, fraction, seed), record, data.tests["real"], proba)
+
+            _train_runs(spec, items, done, store, logger, device, trainable=trainable, init=init,
+                        normaliser=pretrained_norm if normaliser == "pretrained" else None)
+        write_manifest(manifest_path(spec.dataset, setting, spec.generator),
+                       [metrics_path(spec.dataset, setting, spec.generator, f, s) for f in spec.fractions for s in spec.seeds])
+    store.clear()
     return pretrained
 
 
