@@ -14,7 +14,7 @@ import logging
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
@@ -155,6 +155,7 @@ def train_classifier(
     logger: logging.Logger | None = None,
     init_model: ResidualCNN | None = None,
     normaliser: LeadNormaliser | None = None,
+    on_epoch_end: Callable[[int, ResidualCNN, LeadNormaliser], None] | None = None,
 ) -> TrainResult:
     """Train one classifier; return it with the weights of its best validation epoch restored.
 
@@ -162,6 +163,8 @@ def train_classifier(
     of them together and they are stacked on the device. ``init_model`` starts from trained weights
     (transfer learning); with ``train_cfg.trainable == "head"`` its convolutions stay frozen.
     ``normaliser`` reuses given statistics instead of fitting them on ``x_train``.
+    ``on_epoch_end(epoch, model, normaliser)`` runs after every epoch (hyper-parameter search
+    reports to its pruner there; an exception it raises ends training).
     Everything random (initialisation, batch order, dropout) follows ``seed``.
     """
     device = torch.device(device)
@@ -233,6 +236,8 @@ def train_classifier(
                     epoch, train_loss, val_loss, val_acc, " *" if improved else "",
                 )
             result.stopped_epoch = epoch
+            if on_epoch_end is not None:
+                on_epoch_end(epoch, model, norm)
             if waited >= train_cfg.patience:
                 break
         model.load_state_dict(best_state)

@@ -3,11 +3,11 @@ from synecg.experiments.settings import (
     REAL_GENERATOR,
     TRANSFER,
     fraction_label,
+    job_preset,
     metrics_path,
-    model_settings,
     models_path,
     pretrained_path,
-    training_settings,
+    tuned_preset_path,
 )
 
 EXPERIMENTS = config["experiments"]
@@ -61,7 +61,11 @@ def prepared_split_files(dataset):
 
 
 def prepared_inputs(wildcards):
-    return prepared_split_files(wildcards.dataset)
+    """The prepared splits, and with classifier.preset_family tuned the dataset's best.yaml."""
+    tuned = config["classifier"]["preset_family"] == "tuned"
+    return prepared_split_files(wildcards.dataset) + (
+        [tuned_preset_path(wildcards.dataset)] if tuned else []
+    )
 
 
 def bank_inputs(wildcards):
@@ -97,8 +101,7 @@ def job_params(dataset, generator, seeds, ratio=False):
         "generator": generator,
         "fractions": [float(f) for f in FRACTIONS],
         "seeds": list(seeds),
-        "model": model_settings(config, dataset),
-        "training": training_settings(config, dataset),
+        **job_preset(config, dataset),
         "master_seed": config["seed"],
         "synthetic_ratio": EXPERIMENTS["synthetic_ratio"] if ratio else None,
     }
