@@ -5,8 +5,10 @@ from synecg.experiments.settings import (
     fraction_label,
     job_preset,
     metrics_path,
+    model_settings,
     models_path,
     pretrained_path,
+    training_settings,
     tuned_preset_path,
 )
 
