@@ -20,6 +20,7 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/generators.smk"
 include: "workflow/rules/timevqvae.smk"
 include: "workflow/rules/banks.smk"
+include: "workflow/rules/tuning.smk"
 include: "workflow/rules/experiments.smk"
 include: "workflow/rules/fidelity.smk"
 
@@ -30,5 +31,6 @@ rule all:
         data_targets(),
         bank_targets(),
         timevqvae_targets(),
+        tuning_targets(),
         experiment_targets(),
         fidelity_targets(),

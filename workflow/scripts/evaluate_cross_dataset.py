@@ -5,9 +5,9 @@ log = rule_logger(snakemake.log[0])
 set_threads(snakemake.threads)
 
 from synecg.experiments.runs import JobSpec, evaluate_saved_job, load_checkpoints, load_real
-from synecg.experiments.settings import REAL_GENERATOR, manifest_path, metrics_path
+from synecg.experiments.settings import REAL_GENERATOR, manifest_path, metrics_path, resolve_tuned_preset
 
-spec = JobSpec(**snakemake.params.job)
+spec = JobSpec(**resolve_tuned_preset(snakemake.params.job))  # tuned: the preset of best.yaml
 checkpoints = load_checkpoints(snakemake.input.models)
 for target, data_dir in snakemake.params.targets.items():
     test = load_real(data_dir, target)["test"]

@@ -6,8 +6,9 @@ log = rule_logger(snakemake.log[0])
 set_threads(snakemake.threads)
 
 from synecg.experiments.runs import JobSpec, job_stacking, load_job_synthetic, load_real, run_training_job
+from synecg.experiments.settings import resolve_tuned_preset
 
-spec = JobSpec(**snakemake.params.job)
+spec = JobSpec(**resolve_tuned_preset(snakemake.params.job))  # tuned: the preset of best.yaml
 real = load_real(snakemake.params.data_dir, spec.dataset)
 synthetic = load_job_synthetic(spec, snakemake.params.bank_dirs, snakemake.params.bank_names, snakemake.params.bank_split)
 device = select_device(snakemake.params.device)

@@ -14,9 +14,9 @@ from synecg.experiments.runs import (
     load_real,
     run_training_job,
 )
-from synecg.experiments.settings import manifest_path, metrics_path
+from synecg.experiments.settings import manifest_path, metrics_path, resolve_tuned_preset
 
-spec = JobSpec(**snakemake.params.job)
+spec = JobSpec(**resolve_tuned_preset(snakemake.params.job))  # tuned: the preset of best.yaml
 device = select_device(snakemake.params.device)
 synthetic = load_job_synthetic(spec, snakemake.params.bank_dirs, snakemake.params.bank_names, snakemake.params.bank_split)
 if snakemake.params.settings:

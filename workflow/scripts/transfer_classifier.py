@@ -5,8 +5,9 @@ log = rule_logger(snakemake.log[0])
 set_threads(snakemake.threads)
 
 from synecg.experiments.runs import JobSpec, job_stacking, load_job_synthetic, load_real, run_transfer_job, save_checkpoints
+from synecg.experiments.settings import resolve_tuned_preset
 
-spec = JobSpec(**snakemake.params.job)
+spec = JobSpec(**resolve_tuned_preset(snakemake.params.job))  # tuned: the preset of best.yaml
 transfer = snakemake.params.transfer
 real = load_real(snakemake.params.data_dir, spec.dataset)
 synthetic = load_job_synthetic(spec, snakemake.params.bank_dirs, snakemake.params.bank_names, snakemake.params.bank_split)

@@ -116,13 +116,16 @@ def train_members(
     members: Sequence[Member], model_cfg: ClassifierConfig, train_cfg: TrainConfig, device: torch.device | str = "cpu",
     logger: logging.Logger | None = None, stack: int = 1,
     on_done: Callable[[Member, TrainResult], None] | None = None,
+    on_epoch_end: Callable[[Member, int, ResidualCNN, LeadNormaliser], None] | None = None,
 ) -> list[TrainResult]:
     """Train every member; return their TrainResults in the order given.
 
     Members are sorted by training-set size (stable) and trained ``stack`` at a time as one stacked
     model, so members of one stack have similar epoch lengths and little padding. ``on_done(member,
     result)`` is called as soon as a member stops (its best weights restored), before the others of
-    its stack finish: the place to write its outputs for a resumable job.
+    its stack finish: the place to write its outputs for a resumable job. ``on_epoch_end(member,
+    epoch, model, normaliser)`` is called for every live member after each epoch with a copy of its
+    current weights (hyper-parameter search reports to its pruner there; an exception ends training).
     """
     if stack < 1:
         raise ValueError(f"stack must be >= 1, not {stack}")
@@ -131,13 +134,14 @@ def train_members(
     results: dict[int, TrainResult] = {}
     for start in range(0, len(order), stack):
         chunk = order[start : start + stack]
-        for i, result in zip(chunk, _train_stack([members[i] for i in chunk], model_cfg, train_cfg, device, logger, on_done)):
+        for i, result in zip(chunk, _train_stack([members[i] for i in chunk], model_cfg, train_cfg, device, logger, on_done, on_epoch_end)):
             results[i] = result
     return [results[i] for i in range(len(members))]
 
 
 def _train_stack(members: Sequence[Member], model_cfg: ClassifierConfig, train_cfg: TrainConfig, device: torch.device,
-                 logger: logging.Logger | None, on_done: Callable | None) -> list[TrainResult]:
+                 logger: logging.Logger | None, on_done: Callable | None,
+                 on_epoch_end: Callable | None = None) -> list[TrainResult]:
     """Train ``members`` as one stacked model; return their TrainResults in order (see module doc)."""
     started = time.perf_counter()
     inits, drop_gens, norms = [], [], []
@@ -276,6 +280,10 @@ def _train_stack(members: Sequence[Member], model_cfg: ClassifierConfig, train_c
             if logger:
                 logger.info("%s epoch %d train_loss %.5f val_loss %.5f val_acc %.4f%s", s.member.key, epoch,
                             train_loss, val_loss, val_acc, " *" if improved else "")
+            if on_epoch_end is not None:
+                current = copy.deepcopy(template)
+                current.load_state_dict({n: v[j].detach().clone() for n, v in params.items()}, strict=False)
+                on_epoch_end(s.member, epoch, current.eval(), res.normaliser)
             if s.waited >= train_cfg.patience or epoch == train_cfg.max_epochs:
                 finish(s, j)
             else:

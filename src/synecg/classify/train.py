@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
@@ -140,6 +140,7 @@ def train_classifier(
     logger: logging.Logger | None = None,
     init_model: ResidualCNN | None = None,
     normaliser: LeadNormaliser | None = None,
+    on_epoch_end: Callable[[int, ResidualCNN, LeadNormaliser], None] | None = None,
 ) -> TrainResult:
     """Train one classifier; return it with the weights of its best validation epoch restored.
 
@@ -147,6 +148,8 @@ def train_classifier(
     of them together and they are stacked on the device. ``init_model`` starts from trained weights
     (transfer learning); with ``train_cfg.trainable == "head"`` its convolutions stay frozen.
     ``normaliser`` reuses given statistics instead of fitting them on ``x_train``.
+    ``on_epoch_end(epoch, model, normaliser)`` runs after every epoch with the current weights
+    (hyper-parameter search reports to its pruner there; an exception it raises ends training).
     Everything random (initialisation, batch order, dropout) follows ``seed``. This is the K = 1
     case of ``synecg.classify.stacked.train_members`` (one code path for single and stacked runs).
     """
@@ -154,7 +157,8 @@ def train_classifier(
 
     parts = list(x_train) if isinstance(x_train, (list, tuple)) else [x_train]
     member = Member("run", parts, np.asarray(y_train, dtype=np.int64), x_val, y_val, seed, init_model, normaliser)
-    return train_members([member], model_cfg, train_cfg, device=device, logger=logger, stack=1)[0]
+    hook = None if on_epoch_end is None else (lambda _member, epoch, model, norm: on_epoch_end(epoch, model, norm))
+    return train_members([member], model_cfg, train_cfg, device=device, logger=logger, stack=1, on_epoch_end=hook)[0]
 
 
 @torch.no_grad()

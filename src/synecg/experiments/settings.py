@@ -27,7 +27,10 @@ TrSTeS. Validation and test sets are always whole.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Mapping
+
+import yaml
 
 from synecg.classify.model import ClassifierConfig
 from synecg.classify.train import TrainConfig
@@ -39,6 +42,7 @@ BALANCED = "TrRTeR-balanced"
 EQUAL_POOL = "TrRSTeR-equal"
 TRANSFER_TRAINABLE: tuple[str, ...] = ("head", "all")
 EXPERIMENTS_DIR = "results/experiments"
+TUNING_DIR = "results/tuning"
 
 ARCHITECTURE_KEYS: tuple[str, ...] = (
     "blocks", "kernels", "kernel_size", "dilation", "fc_layers", "fc_units", "dropout", "shared_conv",
@@ -128,6 +132,40 @@ def training_settings(config: Mapping[str, Any], dataset: str) -> dict[str, Any]
         **{k: clf[k] for k in TRAINING_KEYS},
         "bf16": bool(config.get("compute", {}).get("bf16", True)),
     }
+
+
+def tuned_preset_path(dataset: str) -> str:
+    """best.yaml of a dataset's hyper-parameter search (synecg.tuning)."""
+    return f"{TUNING_DIR}/{dataset}/best.yaml"
+
+
+def job_preset(config: Mapping[str, Any], dataset: str) -> dict[str, Any]:
+    """The ``model`` and ``training`` of a dataset's classifier jobs under ``classifier.preset_family``.
+
+    ``published``: the named preset of the config. ``tuned``: a reference to the dataset's
+    best.yaml, read when the job runs (``resolve_tuned_preset``); lr and weight decay come from it.
+    """
+    if config["classifier"].get("preset_family", "published") == "published":
+        return {"model": model_settings(config, dataset), "training": training_settings(config, dataset)}
+    return {
+        "model": {"preset": "tuned", "source": tuned_preset_path(dataset)},
+        "training": {**training_settings(config, dataset), "lr": None, "weight_decay": None},
+    }
+
+
+def resolve_tuned_preset(job: Mapping[str, Any]) -> dict[str, Any]:
+    """A job's params with a tuned-preset reference replaced by the preset in its best.yaml."""
+    job = dict(job)
+    if job["model"].get("preset") != "tuned":
+        return job
+    source = job["model"]["source"]
+    try:
+        preset = yaml.safe_load(Path(source).read_text())["preset"]
+    except (OSError, KeyError, TypeError) as err:
+        raise RuntimeError(f"{source}: no tuned preset ({err}); run the tune_classifier stage first") from err
+    job["model"] = {"preset": "tuned", "source": source, **{k: preset[k] for k in (*ARCHITECTURE_KEYS, "lr")}}
+    job["training"] = {**job["training"], "lr": preset["lr"], "weight_decay": preset["weight_decay"]}
+    return job
 
 
 def build_model_config(settings: Mapping[str, Any], signal_length: int) -> ClassifierConfig:

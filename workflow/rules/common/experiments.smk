@@ -5,12 +5,14 @@ from synecg.experiments.settings import (
     REAL_GENERATOR,
     fraction_label,
     manifest_path,
+    job_preset,
     model_settings,
     models_path,
     pretrained_path,
     ratio_setting,
     training_settings,
     transfer_setting,
+    tuned_preset_path,
 )
 
 EXPERIMENTS = config["experiments"]
@@ -89,7 +91,11 @@ def prepared_split_files(dataset):
 
 
 def prepared_inputs(wildcards):
-    return prepared_split_files(wildcards.dataset)
+    """The prepared splits, and with classifier.preset_family tuned the dataset's best.yaml."""
+    tuned = config["classifier"]["preset_family"] == "tuned"
+    return prepared_split_files(wildcards.dataset) + (
+        [tuned_preset_path(wildcards.dataset)] if tuned else []
+    )
 
 
 def pool_parts(generator):
@@ -138,8 +144,7 @@ def job_params(dataset, generator, seeds):
         "generator": generator,
         "fractions": [float(f) for f in FRACTIONS],
         "seeds": list(seeds),
-        "model": model_settings(config, dataset),
-        "training": training_settings(config, dataset),
+        **job_preset(config, dataset),
         "master_seed": config["seed"],
     }
 
