@@ -46,7 +46,9 @@ def c2st(real: np.ndarray, fake: np.ndarray, rng: np.random.Generator, max_per_s
     f = fake[rng.choice(len(fake), n, replace=False)]
     x = np.concatenate([r, f])
     y = np.r_[np.zeros(n), np.ones(n)]
-    model = HistGradientBoostingClassifier(max_iter=100, max_leaf_nodes=15, early_stopping=False,
+    # sklearn's default of 20 samples per leaf forbids any split below ~50 samples per set: scale it down.
+    model = HistGradientBoostingClassifier(max_iter=100, max_leaf_nodes=15, min_samples_leaf=int(np.clip(n // 10, 2, 20)),
+                                           early_stopping=False,
                                            random_state=int(rng.integers(2**31)))
     split = StratifiedKFold(folds, shuffle=True, random_state=int(rng.integers(2**31)))
     # One OpenMP thread: on a shared machine OpenMP's every-core default turns a 1-s fit into 20 s,

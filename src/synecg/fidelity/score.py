@@ -43,6 +43,7 @@ class FidelityConfig:
     sw_projections: int = 128
     sw_max_samples: int = 2000
     physiology_max_per_class: int = 50
+    floor_bootstrap: int = 20
     memorisation: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -198,3 +199,44 @@ def score_set(
         "n": {"real_train": int(len(real_y)), "synthetic": int(len(fake_y)),
               "synthetic_per_class": {c: int((fake_y == i).sum()) for i, c in enumerate(CLASSES)}},
     }
+
+
+# Feature metrics whose floor gets a bootstrap interval (cheap enough to repeat).
+FLOOR_INTERVAL_METRICS = ("fid", "mmd", "sw")
+
+
+def floor_rows(y_heldout: np.ndarray, per_class: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Split held-out rows per class into the floor set (min(per_class, n_c // 2) records: the
+    bank's class size where there are enough) and its held-out reference (the rest); both sorted."""
+    floor, held = [], []
+    for c in np.unique(y_heldout):
+        idx = rng.permutation(np.flatnonzero(y_heldout == c))
+        k = min(per_class, len(idx) // 2)
+        floor.append(idx[:k])
+        held.append(idx[k:])
+    return np.sort(np.concatenate(floor)), np.sort(np.concatenate(held))
+
+
+def floor_intervals(train: dict[str, np.ndarray], heldout: dict[str, np.ndarray], rows: np.ndarray, y_heldout: np.ndarray,
+                    references: dict[str, SpaceReference], cfg: FidelityConfig, seed: int, dataset: str) -> dict[str, float]:
+    """95 % percentile-bootstrap interval of the floor's FID, MMD and sliced Wasserstein per space:
+    the floor records resampled with replacement within each class, ``floor_bootstrap`` times."""
+    if cfg.floor_bootstrap < 2:
+        return {}
+    rng = numpy_rng(seed, "fidelity", "floor-bootstrap", dataset)
+    values: dict[str, list[float]] = {}
+    by_class = [rows[y_heldout[rows] == c] for c in np.unique(y_heldout[rows])]
+    for b in range(cfg.floor_bootstrap):
+        pick = np.concatenate([rng.choice(r, len(r)) for r in by_class if len(r)])
+        for space, ref in references.items():
+            r, f = train[space], heldout[space][pick]
+            sub = np.sort(rng.choice(len(r), min(len(r), cfg.mmd_max_samples), replace=False))
+            res = {"fid": distances.frechet_distance(r, f), "mmd": distances.mmd_rbf(r[sub], f, ref.bandwidth),
+                   "sw": distances.sliced_wasserstein((r - ref.mean) / ref.std, (f - ref.mean) / ref.std, rng,
+                                                      cfg.sw_projections, cfg.sw_max_samples)}
+            for m in FLOOR_INTERVAL_METRICS:
+                values.setdefault(f"{space}_{m}", []).append(res[m])
+    out = {}
+    for key, v in values.items():
+        out[f"{key}_floor_ci_low"], out[f"{key}_floor_ci_high"] = (float(q) for q in np.quantile(v, [0.025, 0.975]))
+    return out
