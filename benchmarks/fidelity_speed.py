@@ -29,8 +29,9 @@ from fidelity_fixtures import simulate  # noqa: E402
 
 from synecg.classify.model import ClassifierConfig, ResidualCNN  # noqa: E402
 from synecg.classify.train import LeadNormaliser  # noqa: E402
-from synecg.fidelity.embed import SPACES, embed_set, physiology_of, random_conv  # noqa: E402
-from synecg.fidelity.score import FidelityConfig, score_set  # noqa: E402
+from synecg.fidelity.embed import SPACES, embed_set, noise_ceiling, physiology_of, random_conv  # noqa: E402
+from synecg.fidelity.memorisation import RecordIndex  # noqa: E402
+from synecg.fidelity.score import FidelityConfig, score_set, space_reference  # noqa: E402
 
 
 def peak_rss_mb() -> float:
@@ -73,19 +74,24 @@ def main() -> None:
     rc = stage("fit random convolutions", lambda: random_conv(section["randconv"], 0, x_train, "bench"))
     per_class = section["physiology_max_per_class"]
     train = stage("embed real train", lambda: embed_set(x_train, y_train, model, norm, rc, 100, "cpu", rng, per_class))
-    stage("embed real val", lambda: embed_set(x_val, y_val, model, norm, rc, 100, "cpu", rng, per_class))
+    val = stage("embed real val", lambda: embed_set(x_val, y_val, model, norm, rc, 100, "cpu", rng, per_class))
+    x_noise = noise_ceiling(x_train, min(n_bank, 7 * 3072), rng)
+    noise = stage("embed noise ceiling", lambda: embed_set(x_noise, rng.integers(0, 7, len(x_noise)), model, norm, rc, 100, "cpu", rng, per_class))
     fake = stage("embed bank", lambda: embed_set(x_bank, y_bank, model, norm, rc, 100, "cpu", rng, per_class))
+    refs = stage("space references (bandwidth, sanity C2ST)", lambda: {
+        s: space_reference(train[s], val[s], noise[s], cfg, 0, "bench", s) for s in SPACES})
+    index = stage("memorisation index of train", lambda: RecordIndex(x_train, 100, cfg.memo))
     stage("score_set (all metrics)", lambda: score_set(
-        real_x=x_train, real_y=y_train, heldout_x=x_val, fake_x=x_bank, fake_y=y_bank,
-        real_features={s: train[s] for s in SPACES}, fake_features={s: fake[s] for s in SPACES},
+        real_x=x_train, real_y=y_train, heldout_x=x_val, heldout_y=y_val, fake_x=x_bank, fake_y=y_bank,
+        real_features={s: train[s] for s in SPACES}, references=refs, fake_features={s: fake[s] for s in SPACES},
         fake_predicted=fake["predicted"], real_physiology=physiology_of(train), fake_physiology=physiology_of(fake),
-        fs=100, cfg=cfg, seed=0, name="bench",
+        fs=100, cfg=cfg, seed=0, name="bench", train_index=index,
     ))
     if args.knn_queries:
         from synecg.fidelity.distances import knn_distances
 
         q = args.knn_queries
-        dims = {"features (768)": 768, "raw / 4 (3000)": 3000}
+        dims = {"features (768)": 768}
         for label, dim in dims.items():
             ref = rng.standard_normal((args.train, dim)).astype(np.float32)
             query = rng.standard_normal((q, dim)).astype(np.float32)
@@ -95,6 +101,17 @@ def main() -> None:
             rows.append((f"kNN {q} x {args.train} {label}", sec, peak_rss_mb()))
             rows.append((f"  -> scaled to {args.bank} queries", sec * args.bank / q, float("nan")))
             del ref, query
+        # Memorisation at full size: spectral pre-filter + exact lag search of q bank records vs the full train.
+        x_full = make(args.train, 0.02, 1.0)[0]
+        t = time.perf_counter()
+        full = RecordIndex(x_full, 100, cfg.memo)
+        build = time.perf_counter() - t
+        t = time.perf_counter()
+        full.nearest(x_bank[:q])
+        sec = time.perf_counter() - t
+        rows.append((f"memorisation index {args.train}", build, peak_rss_mb()))
+        rows.append((f"memorisation {q} x {args.train}", sec, peak_rss_mb()))
+        rows.append((f"  -> scaled to {args.bank} queries", sec * args.bank / q, float("nan")))
     inputs_mb = (x_train.nbytes + x_val.nbytes + x_bank.nbytes) / 2**20
     print(f"fidelity stage, bank {n_bank} vs train {n_train} (val {n_val}), 12 x 1000, {args.threads} threads, config {args.config}")
     print(f"signal arrays held in RAM: {inputs_mb:.0f} MB; a full bank x train float64 distance matrix would be {n_bank * n_train * 8 / 2**20:.0f} MB")

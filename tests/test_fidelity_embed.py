@@ -55,8 +55,19 @@ def test_fidelity_table_has_one_row_per_class_and_formats_missing_values(tmp_pat
     assert list(rows["class"]) == ["all", "SR"] and list(rows["n_synthetic"]) == [9, 5]
     shown = display(rows)
     assert shown.loc[0, "FID (clf)"] == "1.23" and shown.loc[0, "Near copies"] == "2"
-    assert shown.loc[0, "KID (clf)"] == "–"
+    assert shown.loc[0, "Attack AUC"] == "–"
     assert isinstance(shown, pd.DataFrame) and len(shown) == 1
+
+
+def test_normalised_columns_place_each_row_between_its_datasets_floor_and_ceiling(tmp_path):
+    for name, fid in (("real floor", 1.0), ("noise ceiling", 11.0), ("sssd", 3.5)):
+        write_json(tmp_path / f"{name}.json", {
+            "dataset": "ptbxl", "generator": name, "n": {"synthetic": 9, "synthetic_per_class": {}},
+            "overall": {"randconv_fid": fid, "randconv_prdc_withheld": "withheld: reason"}, "per_class": {},
+        })
+    rows = fidelity_rows(sorted(tmp_path.glob("*.json"))).set_index("generator")
+    assert rows.loc["sssd", "randconv_fid_norm"] == 0.25
+    assert rows.loc["real floor", "randconv_fid_norm"] == 0.0 and rows.loc["noise ceiling", "randconv_fid_norm"] == 1.0
 
 
 def test_ecg_paper_is_25_mm_per_second_and_10_mm_per_millivolt():

@@ -98,15 +98,23 @@ def test_prdc_is_perfect_for_identical_sets_and_coverage_falls_with_shift():
     assert all(b < a for a, b in zip(coverage[1:], coverage[2:])) and coverage[-1] < 0.2
 
 
-def test_c2st_is_chance_for_same_distribution_and_separates_shifted_sets():
-    same = c2st.c2st(_gauss(2000, seed=17), _gauss(2000, seed=18), np.random.default_rng(0))
-    assert same["ci_low"] <= 0.5 <= same["ci_high"] + 0.02 and same["score"] > 0.9
-    # Two unit Gaussians whose means are |d| apart: the best accuracy is Phi(|d| / 2).
-    far = c2st.c2st(_gauss(2000, seed=17), _gauss(2000, seed=18, shift=1.0), np.random.default_rng(0))
-    assert far["accuracy"] == pytest.approx(norm.cdf(np.sqrt(8) / 2), abs=0.03)
-    assert far["score"] == pytest.approx(1 - abs(far["accuracy"] - 0.5) / 0.5)
-    accs = [c2st.c2st(_gauss(2000, seed=17), _gauss(2000, seed=18, shift=s), np.random.default_rng(0))["accuracy"] for s in (0.1, 0.3, 1.0)]
-    assert _monotone(accs)
+def test_c2st_is_chance_for_same_distribution_and_sees_shift_and_a_variance_change():
+    same = c2st.c2st(_gauss(600, seed=17), _gauss(600, seed=18), np.random.default_rng(0))
+    assert same["ci_low"] <= 0.5 <= same["ci_high"] and same["below_chance"] == 0.0
+    # Two unit Gaussians whose means are |d| apart: the best accuracy is Phi(|d| / 2); trees get close.
+    far = c2st.c2st(_gauss(600, seed=17), _gauss(600, seed=18, shift=1.0), np.random.default_rng(0))
+    assert norm.cdf(np.sqrt(8) / 2) - 0.08 < far["accuracy"] <= norm.cdf(np.sqrt(8) / 2) + 0.03
+    # A 2x standard deviation with the same mean: invisible to a linear model, not to this one.
+    wide = c2st.c2st(_gauss(600, seed=17), _gauss(600, seed=18, scale=2.0), np.random.default_rng(0))
+    assert wide["ci_low"] > 0.6
+
+
+def test_c2st_flags_below_chance_accuracy_of_near_copies_instead_of_calling_it_distinguishable():
+    real = _gauss(400, seed=19)
+    # Every synthetic point is a near-copy of a real one: cross-validation puts a copy and its
+    # original on opposite sides of the split, so the classifier is systematically wrong.
+    res = c2st.c2st(real, real + 1e-6, np.random.default_rng(0))
+    assert res["accuracy"] < 0.5 and res["below_chance"] == 1.0
 
 
 def test_wilson_interval_known_value():
@@ -148,33 +156,12 @@ def test_signal_distances_are_zero_for_identical_sets_and_grow_with_noise():
     assert _monotone(psd) and _monotone(corr)
 
 
-def test_sliced_wasserstein_is_zero_for_identical_and_grows_with_offset():
-    x = _ecg_like(30, seed=1)
-    assert signal.sliced_wasserstein(x, x, np.random.default_rng(0), 32) == pytest.approx(0.0, abs=1e-9)
-    sw = [signal.sliced_wasserstein(x, x + s, np.random.default_rng(0), 32) for s in (0.1, 0.2, 0.4)]
-    assert _monotone(sw)
-
-
 def test_limb_residuals_vanish_for_derived_leads_and_not_for_independent_noise():
     x = _ecg_like(10, seed=2)
     res = signal.limb_residuals(x)
     assert res["einthoven_mv"] < 1e-6 and res["goldberger_mv"] < 1e-6
     noisy = signal.limb_residuals(_ecg_like(10, seed=2, noise=0.1))
     assert noisy["einthoven_rel"] > 0.05
-
-
-def test_memorisation_flags_copies_and_not_fresh_samples():
-    rng = np.random.default_rng(0)
-    train = rng.standard_normal((500, 12, 40)).astype(np.float32)
-    heldout = rng.standard_normal((200, 12, 40)).astype(np.float32)
-    fresh = rng.standard_normal((200, 12, 40)).astype(np.float32)
-    copies = train[:200] + 0.01 * rng.standard_normal((200, 12, 40)).astype(np.float32)
-    tr = memorisation.downsample(train, 4)
-    dcr_r, nndr_r = memorisation.nearest_train(memorisation.downsample(heldout, 4), tr, chunk=64)
-    fresh_res = memorisation.memorisation_summary(*memorisation.nearest_train(memorisation.downsample(fresh, 4), tr), dcr_r, nndr_r, 0.01)
-    copy_res = memorisation.memorisation_summary(*memorisation.nearest_train(memorisation.downsample(copies, 4), tr), dcr_r, nndr_r, 0.01)
-    assert fresh_res["near_copy_fraction"] < 0.05 and 0.8 < fresh_res["dcr_ratio"] < 1.2
-    assert copy_res["near_copies"] == 200 and copy_res["dcr_ratio"] < 0.1 and copy_res["nndr_median"] < 0.1
 
 
 def _beat_train(hr, fs=100, seconds=10):
@@ -211,3 +198,49 @@ def test_fid_matches_matrix_square_root_formula_of_pytorch_fid():
     d = a.mean(0) - b.mean(0)
     expected = d @ d + np.trace(s1) + np.trace(s2) - 2 * np.trace(linalg.sqrtm(s1 @ s2).real)
     assert distances.frechet_distance(a, b) == pytest.approx(expected, rel=1e-6)
+
+
+def _records(n, seed, length=1000):
+    rng = np.random.default_rng(seed)
+    t = np.arange(length) / 100
+    hr = rng.uniform(0.8, 1.8, (n, 1, 1))
+    phase = rng.uniform(0, 2 * np.pi, (n, 12, 1))
+    x = np.sin(2 * np.pi * hr * t + phase) ** 15 * rng.uniform(0.5, 1.5, (n, 12, 1))
+    return (x + 0.05 * rng.standard_normal(x.shape)).astype(np.float32)
+
+
+def test_lagged_similarity_is_one_for_copies_and_tolerates_shifts_within_the_lag():
+    x = memorisation.standardise(_records(3, seed=0))
+    shifted = np.roll(x, 30, axis=-1)
+    sim = memorisation.lagged_similarity(x, np.stack([x, shifted, np.roll(x, 1, axis=0)], axis=1), max_lag=50)
+    np.testing.assert_allclose(sim[:, 0], 1.0, atol=1e-5)
+    assert (sim[:, 1] > 0.96).all() and (sim[:, 2] < 0.9).all()  # 970 of 1000 samples overlap
+    assert (memorisation.lagged_similarity(x, shifted[:, None], max_lag=10)[:, 0] < 0.9).all()
+
+
+def test_memorisation_finds_shifted_rescaled_copies_and_reports_flat_and_nan_records_as_degenerate():
+    cfg = memorisation.MemorisationConfig()
+    train, heldout = _records(200, seed=1), _records(60, seed=2)
+    index = memorisation.RecordIndex(train, 100, cfg)
+    copies = 3.0 * np.roll(train[:30], 25, axis=-1) + 0.1  # gain, offset and a 0.25 s shift
+    fresh = _records(30, seed=3)
+    bad = np.full((3, 12, 1000), 0.01, dtype=np.float32)
+    bad[2, 0, 5] = np.nan
+    y = np.zeros(63, dtype=np.int64)
+    query = np.concatenate([copies, fresh, bad])
+    over, per = memorisation.memorisation_summary(index, query, y, heldout, np.zeros(200, dtype=np.int64), ("SR",),
+                                                  np.random.default_rng(0), 5)
+    assert over["near_copies"] == 30 and over["degenerate"] == 3
+    assert over["degenerate_flat"] == 2 and over["degenerate_nan"] == 1
+    assert per["SR"]["rare_class"] == 0 and per["SR"]["degenerate"] == 3
+
+
+def test_membership_attack_auc_is_near_half_without_leakage_and_high_when_the_bank_copies_training_records():
+    cfg = memorisation.MemorisationConfig(bootstrap=100)
+    train, heldout = _records(80, seed=4), _records(80, seed=5)
+    y = np.zeros(80, dtype=np.int64)
+    args = (train, y, heldout, y, ("SR",), np.random.default_rng(0), 5)
+    clean, _ = memorisation.membership_audit(memorisation.RecordIndex(_records(80, seed=6), 100, cfg), *args)
+    leaky, per = memorisation.membership_audit(memorisation.RecordIndex(train[:40] + 0.005, 100, cfg), *args)
+    assert clean["mia_auc_ci_low"] < 0.5 < clean["mia_auc_ci_high"]
+    assert leaky["mia_auc"] > 0.7 and leaky["mia_auc_ci_low"] > 0.5 and "SR" in per

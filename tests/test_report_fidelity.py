@@ -14,14 +14,16 @@ import yaml
 
 from conftest import REPO_ROOT, TINY_CONFIG, run_snakemake
 from fidelity_fixtures import DATASETS, write_fidelity_inputs
-from synecg.generators.bank import file_sha256
+from synecg.constants import CLASSES
+from synecg.generators.bank import file_sha256, write_bank
 from synecg.io import read_json
 
 GENERATORS = ["sssd"]
+EXTERNAL = "released"  # an external bank directory scored through fidelity.external_banks
 FIGURES = ("waveforms", "spectra", "correlation", "embedding", "physiology", "ecg_paper")
 TARGETS = ["results/tables/fidelity.csv"] + [
     f"results/figures/fidelity/{d}/{g}/{name}.png" for d in DATASETS for g in GENERATORS for name in FIGURES
-]
+] + [f"results/figures/fidelity/ptbxl/{EXTERNAL}/{name}.png" for name in FIGURES]
 # Only the fidelity stage runs: the fixture data and banks stand in for the data and generator stages.
 FIDELITY_RULES = ["train_fidelity_extractor", "embed_real", "embed_bank", "score_fidelity",
                   "score_fidelity_reference", "tabulate_fidelity", "plot_fidelity"]
@@ -37,8 +39,15 @@ def fidelity_run(tmp_path_factory):
     """The fidelity DAG run once on fixture data and banks (tiny config); returns the workdir."""
     workdir = tmp_path_factory.mktemp("fidelity")
     write_fidelity_inputs(workdir, GENERATORS)
+    # An external bank made outside the workflow: the real training records plus 5 µV noise (a copying generator).
+    external = workdir / "elsewhere" / EXTERNAL
+    x = np.load(workdir / "results/data/ptbxl/train.npy")
+    y = pd.read_csv(workdir / "results/data/ptbxl/records.csv").query("split == 'train'")["label"]
+    y = np.array([CLASSES.index(c) for c in y])
+    write_bank(external, x + 0.005 * np.random.default_rng(0).standard_normal(x.shape).astype(np.float32), y, {"source": "test"})
     overlay = workdir / "overlay.yaml"
-    overlay.write_text(yaml.safe_dump({"generators": {"enabled": GENERATORS}, "compute": {"device": "cpu"}}))
+    overlay.write_text(yaml.safe_dump({"generators": {"enabled": GENERATORS}, "compute": {"device": "cpu"},
+                                       "fidelity": {"external_banks": {EXTERNAL: {"path": str(external), "dataset": "ptbxl"}}}}))
     configs = (TINY_CONFIG, overlay)
     run_snakemake(workdir, "--allowed-rules", *FIDELITY_RULES, "--cores", "2", *TARGETS, configfiles=configs)
     return workdir, configs
@@ -50,24 +59,43 @@ def test_fidelity_stage_writes_metrics_table_and_figures(fidelity_run):
     workdir, configs = fidelity_run
     m = read_json(workdir / "results/fidelity/ptbxl/sssd/metrics.json")
     assert m["extractor_sha256"] == file_sha256(workdir / "results/fidelity/ptbxl/extractor.pt")
-    for key in ("classifier_fid", "classifier_kid", "classifier_kid_se", "randconv_fid", "classifier_precision",
-                "classifier_coverage", "randconv_mmd", "classifier_c2st_accuracy", "classifier_c2st_score",
-                "trts_accuracy", "trts_macro_f1", "psd_db_mean", "sliced_wasserstein", "lead_corr_diff",
-                "einthoven_rel", "hr_bpm_w1", "fail_fraction", "dcr_ratio", "near_copies"):
+    for key in ("classifier_fid", "classifier_kid", "classifier_kid_se", "randconv_fid", "randconv_mmd",
+                "randconv_sw", "classifier_c2st_accuracy", "classifier_c2st_ci_high", "classifier_c2st_below_chance",
+                "trts_accuracy", "trts_macro_f1", "psd_db_mean", "lead_corr_diff", "einthoven_rel", "hr_bpm_w1",
+                "fail_fraction", "dcr_ratio", "near_copies", "degenerate", "mia_auc", "mia_auc_ci_low"):
         assert key in m["overall"] and np.isfinite(m["overall"][key]), key
+    # PRDC is reported only in a space that separates the noise ceiling from real, else withheld with the reason.
+    for space in ("classifier", "randconv"):
+        passed = m["overall"][f"{space}_sanity_c2st"] >= 0.95
+        assert (f"{space}_precision" in m["overall"]) == passed
+        assert passed or "withheld" in m["overall"][f"{space}_prdc_withheld"]
     assert set(m["per_class"]) == {"SBRAD", "SR", "AFIB", "STACH", "AFLT", "SARRH", "SVTAC"}
     assert "classifier_c2st_accuracy" in m["per_class"]["AFIB"]
     # The fixture bank has more noise and larger R waves than the real records: every distance sees it.
     ref = read_json(workdir / "results/fidelity/ptbxl/reference/metrics.json")
-    assert ref["generator"] == "real (val)"
+    ceiling = read_json(workdir / "results/fidelity/ptbxl/ceiling/metrics.json")
+    assert ref["generator"] == "real floor" and ceiling["generator"] == "noise ceiling"
+    assert ref["overall"]["randconv_fid_floor_ci_low"] <= ref["overall"]["randconv_fid_floor_ci_high"]
     for key in ("psd_db_mean", "lead_corr_diff", "einthoven_rel", "randconv_mmd"):
         assert m["overall"][key] > ref["overall"][key], key
+    for key in ("psd_db_mean", "randconv_fid", "randconv_mmd", "randconv_c2st_accuracy"):
+        assert ceiling["overall"][key] > ref["overall"][key], key
+
+    # The external bank is scored with the same rows and columns; being copies, it is flagged.
+    ext = read_json(workdir / f"results/fidelity/ptbxl/{EXTERNAL}/metrics.json")
+    assert set(m["overall"]) == set(ext["overall"]) and set(ext["per_class"]) == set(m["per_class"])
+    assert ext["overall"]["near_copy_fraction"] > 0.9 and ext["overall"]["mia_auc"] > 0.6
 
     table = pd.read_csv(workdir / "results/tables/fidelity.csv")
     overall = table[table["class"] == "all"]
     assert sorted(zip(overall["dataset"], overall["generator"])) == sorted(
-        (d, g) for d in DATASETS for g in ("real (val)", *GENERATORS)
+        [(d, g) for d in DATASETS for g in ("real floor", "noise ceiling", *GENERATORS)] + [("ptbxl", EXTERNAL)]
     )
+    floor_rows = overall[overall["generator"] == "real floor"]
+    ceiling_rows = overall[overall["generator"] == "noise ceiling"]
+    np.testing.assert_allclose(floor_rows["randconv_fid_norm"], 0.0, atol=1e-9)
+    np.testing.assert_allclose(ceiling_rows["randconv_fid_norm"], 1.0, atol=1e-9)
+    assert "randconv_fid_norm" in table and "| ptbxl | real floor |" in (workdir / "results/tables/fidelity.md").read_text()
     assert "| ptbxl | sssd |" in (workdir / "results/tables/fidelity.md").read_text()
     assert r"\begin{tabular}" in (workdir / "results/tables/fidelity.tex").read_text()
     for target in TARGETS[1:]:

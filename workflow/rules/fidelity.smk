@@ -55,6 +55,7 @@ rule embed_real:
         data_dir=lambda w: dataset_dir(w.dataset),
         randconv=FIDELITY["randconv"],
         physiology_max_per_class=FIDELITY["physiology_max_per_class"],
+        per_class=config["bank"]["per_class"],
         seed=config["seed"],
         fs=config["sampling_rate"],
         device=config["compute"]["device"],
@@ -64,15 +65,18 @@ rule embed_real:
 
 rule embed_bank:
     input:
-        bank=lambda w: bank_files(w.dataset, w.generator),
+        bank=fidelity_bank_files,
         model=f"{FIDELITY_DIR}/{{dataset}}/extractor.pt",
         real=f"{FIDELITY_DIR}/{{dataset}}/real_features.npz",
+        prepared=fidelity_prepared,
     output:
         f"{FIDELITY_DIR}/{{dataset}}/{{generator}}/features.npz",
     log:
         "logs/embed_bank/{dataset}/{generator}.log",
     benchmark:
         "results/benchmarks/embed_bank/{dataset}/{generator}.tsv"
+    wildcard_constraints:
+        generator="|".join(FIDELITY_BANKS),
     conda:
         "../../envs/eval.yaml"
     threads: res("fidelity", "threads")
@@ -81,7 +85,9 @@ rule embed_bank:
         runtime=res("fidelity", "runtime"),
         gpu=res("fidelity", "gpu"),
     params:
-        bank_dir=lambda w: bank_dir(w.dataset, w.generator),
+        bank_dir=lambda w: fidelity_bank_dirs(w.dataset, w.generator)[0],
+        external=lambda w: w.generator in FIDELITY_EXTERNAL,
+        data_dir=lambda w: dataset_dir(w.dataset),
         randconv=FIDELITY["randconv"],
         physiology_max_per_class=FIDELITY["physiology_max_per_class"],
         seed=config["seed"],
@@ -104,6 +110,8 @@ rule score_fidelity:
         "logs/score_fidelity/{dataset}/{generator}.log",
     benchmark:
         "results/benchmarks/score_fidelity/{dataset}/{generator}.tsv"
+    wildcard_constraints:
+        generator="|".join(FIDELITY_BANKS),
     conda:
         "../../envs/eval.yaml"
     threads: res("fidelity", "threads")
@@ -113,7 +121,7 @@ rule score_fidelity:
         gpu=res("fidelity", "gpu"),
     params:
         data_dir=lambda w: dataset_dir(w.dataset),
-        bank_dirs=lambda w: bank_dirs(w.dataset, w.generator),
+        bank_dirs=lambda w: fidelity_bank_dirs(w.dataset, w.generator),
         fidelity=FIDELITY_METRICS,
         seed=config["seed"],
         fs=config["sampling_rate"],
@@ -127,7 +135,8 @@ rule score_fidelity_reference:
         real=f"{FIDELITY_DIR}/{{dataset}}/real_features.npz",
         extractor=f"{FIDELITY_DIR}/{{dataset}}/extractor.json",
     output:
-        f"{FIDELITY_DIR}/{{dataset}}/reference/metrics.json",
+        floor=f"{FIDELITY_DIR}/{{dataset}}/reference/metrics.json",
+        ceiling=f"{FIDELITY_DIR}/{{dataset}}/ceiling/metrics.json",
     log:
         "logs/score_fidelity_reference/{dataset}.log",
     benchmark:
@@ -142,6 +151,7 @@ rule score_fidelity_reference:
     params:
         data_dir=lambda w: dataset_dir(w.dataset),
         bank_dirs=[],
+        per_class=config["bank"]["per_class"],
         fidelity=FIDELITY_METRICS,
         seed=config["seed"],
         fs=config["sampling_rate"],
@@ -201,6 +211,8 @@ rule plot_fidelity:
         "logs/plot_fidelity/{dataset}/{generator}.log",
     benchmark:
         "results/benchmarks/plot_fidelity/{dataset}/{generator}.tsv"
+    wildcard_constraints:
+        generator="|".join(FIDELITY_BANKS),
     conda:
         "../../envs/eval.yaml"
     threads: res("fidelity", "threads")
@@ -210,7 +222,7 @@ rule plot_fidelity:
         gpu=res("fidelity", "gpu"),
     params:
         data_dir=lambda w: dataset_dir(w.dataset),
-        bank_dirs=lambda w: bank_dirs(w.dataset, w.generator),
+        bank_dirs=lambda w: fidelity_bank_dirs(w.dataset, w.generator),
         plots=FIDELITY["plots"],
         seed=config["seed"],
         fs=config["sampling_rate"],

@@ -1,5 +1,6 @@
-"""Cache the real training and validation splits' features, predictions and physiology, and the
-random-convolution extractor fitted on the training split."""
+"""Cache the real training and validation splits' features, predictions and physiology, the
+random-convolution extractor fitted on the training split, and the same for the noise ceiling
+(Gaussian noise with each lead's training mean and std, ``per_class`` records per class)."""
 from synecg.runtime import rule_logger, select_device, set_threads
 
 log = rule_logger(snakemake.log[0])
@@ -7,7 +8,10 @@ set_threads(snakemake.threads)
 
 from synecg.classify.train import load_classifier
 from synecg.data.store import load_split
-from synecg.fidelity.embed import embed_set, random_conv, save_npz
+import numpy as np
+
+from synecg.constants import CLASSES
+from synecg.fidelity.embed import embed_set, noise_ceiling, random_conv, save_npz
 from synecg.seeding import numpy_rng
 
 dataset = snakemake.wildcards.dataset
@@ -22,4 +26,10 @@ for split in ("train", "val"):
     rng = numpy_rng(snakemake.params.seed, "fidelity", "physiology", dataset, split)
     part = embed_set(x, y, model, normaliser, randconv, snakemake.params.fs, device, rng, snakemake.params.physiology_max_per_class)
     arrays.update({f"{split}_{k}": v for k, v in part.items()})
+y_noise = np.repeat(np.arange(len(CLASSES)), snakemake.params.per_class)
+x_noise = noise_ceiling(x_train, len(y_noise), numpy_rng(snakemake.params.seed, "fidelity", "noise", dataset))
+log.info("%s noise ceiling: embedding %d records", dataset, len(y_noise))
+rng = numpy_rng(snakemake.params.seed, "fidelity", "physiology", dataset, "noise")
+part = embed_set(x_noise, y_noise, model, normaliser, randconv, snakemake.params.fs, device, rng, snakemake.params.physiology_max_per_class)
+arrays.update({f"noise_{k}": v for k, v in part.items()})
 save_npz(snakemake.output[0], arrays)

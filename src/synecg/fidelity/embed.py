@@ -52,6 +52,24 @@ def embed_set(x, y, model, normaliser, randconv: RandomConvFeatures, fs: float, 
     }
 
 
+def noise_ceiling(x_train: np.ndarray, n: int, rng: np.random.Generator, batch: int = 1024) -> np.ndarray:
+    """(n, 12, L) float32 Gaussian noise with each lead's mean and std over the real training records.
+
+    The noise ceiling of every metric: what a "generator" that learnt only per-lead amplitude scores.
+    """
+    s1 = np.zeros(x_train.shape[1])
+    s2 = np.zeros(x_train.shape[1])
+    for start in range(0, len(x_train), batch):
+        xb = np.asarray(x_train[start : start + batch], dtype=np.float64)
+        s1 += xb.sum((0, 2))
+        s2 += (xb * xb).sum((0, 2))
+    count = len(x_train) * x_train.shape[2]
+    mean = s1 / count
+    std = np.sqrt(np.maximum(s2 / count - mean**2, 0.0))
+    z = rng.standard_normal((n, *x_train.shape[1:]), dtype=np.float32)
+    return (z * std[None, :, None] + mean[None, :, None]).astype(np.float32)
+
+
 def save_npz(path: str | Path, arrays: dict[str, np.ndarray]) -> None:
     with atomic_path(path) as tmp:
         np.savez(tmp, **arrays)

@@ -2,8 +2,6 @@
 
 - per-lead Welch PSD distance: mean |10 log10 P_real(f) - 10 log10 P_fake(f)| in dB over 0.5-40 Hz
   (capped at Nyquist), where P is the set's mean Welch PSD of that lead;
-- sliced Wasserstein: mean over random unit directions of the 1-D Wasserstein-1 distance between
-  the projected flattened signals;
 - inter-lead correlation: mean over records of each record's 12 x 12 Pearson matrix, and the mean
   absolute difference of the two sets' matrices (off-diagonal);
 - limb-lead residuals: Einthoven I + III - II and Goldberger aVR + aVL + aVF, mean |.| in mV, each
@@ -14,7 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import signal as sps
-from scipy.stats import wasserstein_distance
 
 from synecg.constants import LEAD_INDEX, N_LEADS
 
@@ -37,23 +34,6 @@ def psd_distance(real_db: np.ndarray, fake_db: np.ndarray, freqs: np.ndarray) ->
     """Per-lead mean absolute dB difference of two mean log-PSDs over the ECG band, (12,)."""
     band = (freqs >= BAND_HZ[0]) & (freqs <= min(BAND_HZ[1], freqs[-1]))
     return np.abs(real_db[:, band] - fake_db[:, band]).mean(1)
-
-
-def sliced_wasserstein(real: np.ndarray, fake: np.ndarray, rng: np.random.Generator, n_projections: int = 128, max_samples: int = 2000) -> float:
-    """Mean Wasserstein-1 between 1-D projections of flattened signals onto random unit directions (mV)."""
-    r = _flat_subset(real, rng, max_samples)
-    f = _flat_subset(fake, rng, max_samples)
-    if len(r) == 0 or len(f) == 0:
-        return float("nan")
-    directions = rng.standard_normal((r.shape[1], n_projections))
-    directions /= np.linalg.norm(directions, axis=0, keepdims=True)
-    pr, pf = r @ directions, f @ directions
-    return float(np.mean([wasserstein_distance(pr[:, i], pf[:, i]) for i in range(n_projections)]))
-
-
-def _flat_subset(x: np.ndarray, rng: np.random.Generator, n: int) -> np.ndarray:
-    idx = np.sort(rng.choice(len(x), min(n, len(x)), replace=False))
-    return np.asarray(x[idx], dtype=np.float64).reshape(len(idx), -1)
 
 
 def mean_lead_correlation(x: np.ndarray, batch: int = 1024) -> np.ndarray:
