@@ -271,8 +271,6 @@ def main(argv=None) -> int:
             rows.append(run_diffusion(name, section, common, data, predict, args, real_train))
         rows[-1]["targets"] = verdict(rows[-1], real)
 
-    print_table(real, rows)
-    figures(out, rows, data, real)
     report = {
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]) if argv is None else " ".join(argv),
         "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -283,6 +281,8 @@ def main(argv=None) -> int:
     }
     tag = "_".join(names) if len(names) < len(GENERATORS) else "all"
     (out / f"learning_check_{args.data}_{tag}.json").write_text(json.dumps(report, indent=1, default=str))
+    print_table(real, rows)
+    figures(out, rows, data, real)
     return 0
 
 
