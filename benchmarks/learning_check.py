@@ -233,7 +233,7 @@ def main(argv=None) -> int:
     p.add_argument("--steps", type=int, default=None, help="training steps (TimeVQVAE: stage 2); default: the config's")
     p.add_argument("--preset", default=None, help="network preset of every chosen generator; default: the config's")
     p.add_argument("--cpu-minutes", type=float, default=20.0,
-                   help="cap per diffusion generator's training (wall-clock cap of the training loop, >= CPU time with one thread)")
+                   help="CPU-time cap (user + sys) of each diffusion generator's training loop")
     p.add_argument("--eval-every", type=int, default=500, help="steps between learning-curve points (0 = none)")
     p.add_argument("--sampler", choices=["ddpm", "ddim"], default="ddim")
     p.add_argument("--ddim-steps", type=int, default=20)
@@ -261,7 +261,7 @@ def main(argv=None) -> int:
     real_train = data["train"][0]
     real = set_metrics(real_train, data["test"][0], data["test"][1], predict, FS, args.seed)
     log.info(f"real held-out: {real}")
-    common = {**sections.get("training", {}), "max_minutes": args.cpu_minutes}
+    common = {**sections.get("training", {}), "max_cpu_minutes": args.cpu_minutes}
     rows = []
     for name in names:
         section = apply_overrides(sections, name, args)

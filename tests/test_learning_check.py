@@ -38,3 +38,26 @@ def test_bank_of_real_records_gets_trts_equal_to_real_accuracy():
     assert trts_accuracy(predict, x, y) == 0.7
     metrics = set_metrics(x, x.copy(), y, predict, FS, seed=0)
     assert metrics["trts"] == 0.7 and metrics["amplitude_ratio"] == 1.0
+
+
+def test_cpu_time_cap_stops_the_training_loop_with_a_checkpoint(tmp_path):
+    import time
+
+    import torch
+
+    from synecg.generators.training import CheckpointStore, LoopConfig, run_loop
+
+    model = torch.nn.Linear(2, 1)
+
+    def busy_step(step):
+        t = time.process_time()
+        while time.process_time() - t < 0.02:  # 20 ms of CPU per step
+            pass
+        return {"loss": torch.zeros(())}
+
+    store = CheckpointStore(tmp_path, "fp")
+    result = run_loop(LoopConfig(steps=10_000, checkpoint_every=10_000, log_every=10_000, max_cpu_minutes=0.2 / 60),
+                      store, {"model": model}, busy_step)
+    assert result.stopped_by == "cpu-time"
+    assert 5 <= result.final_step < 100
+    assert store.latest()["step"] == result.final_step

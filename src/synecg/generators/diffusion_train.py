@@ -42,6 +42,7 @@ class TrainSettings:
     val_every: int = 500
     val_batches: int = 2
     max_minutes: float | None = None
+    max_cpu_minutes: float | None = None  # cap on the process's CPU time in the loop (the learning check's budget)
 
     @classmethod
     def from_config(cls, generator_section: dict[str, Any], common: dict[str, Any]) -> "TrainSettings":
@@ -156,7 +157,7 @@ def train_diffusion(
         {"generator": name, "network": asdict(net_cfg), "process": asdict(process_config), "settings": _loop_free(settings),
          "seed": seed, "n_train": len(y_all), "length": length}
     )
-    loop = LoopConfig(settings.steps, settings.checkpoint_every, settings.log_every, settings.max_minutes)
+    loop = LoopConfig(settings.steps, settings.checkpoint_every, settings.log_every, settings.max_minutes, settings.max_cpu_minutes)
     store = CheckpointStore(checkpoint_dir, fingerprint)
     n_params = sum(p.numel() for p in net.parameters())
     _log(logger, f"{name}: preset {settings.preset}, {n_params / 1e6:.3f} M parameters, {len(y_all)} training records of "
@@ -172,7 +173,7 @@ def train_diffusion(
 
 def _loop_free(settings: TrainSettings) -> dict[str, Any]:
     """Settings that change the learned weights (the resume fingerprint): bookkeeping keys excluded."""
-    skip = {"log_every", "checkpoint_every", "val_every", "val_batches", "max_minutes"}
+    skip = {"log_every", "checkpoint_every", "val_every", "val_batches", "max_minutes", "max_cpu_minutes"}
     return {k: v for k, v in asdict(settings).items() if k not in skip}
 
 
