@@ -28,8 +28,6 @@ import os
 import resource
 import sys
 import tempfile
-import time
-from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -46,7 +44,7 @@ from synecg.data.store import load_split
 from synecg.generators.diffusion import class_draws
 from synecg.generators.diffusion_train import TrainSettings, sample_diffusion, train_diffusion
 from synecg.generators.learning import set_metrics, summarise
-from synecg.seeding import derive_seed, numpy_rng
+from synecg.seeding import derive_seed
 
 GENERATORS = ("sssd", "diffwave", "timediffusion", "timevqvae")
 FS = 100
