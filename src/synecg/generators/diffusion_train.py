@@ -13,7 +13,7 @@ import math
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -42,6 +42,7 @@ class TrainSettings:
     val_every: int = 500
     val_batches: int = 2
     max_minutes: float | None = None
+    max_cpu_minutes: float | None = None  # cap on the process's CPU time in the loop (the learning check's budget)
 
     @classmethod
     def from_config(cls, generator_section: dict[str, Any], common: dict[str, Any]) -> "TrainSettings":
@@ -79,6 +80,8 @@ def train_diffusion(
     runtime: Runtime | None = None,
     logger=None,
     process_config: ProcessConfig | None = None,
+    monitor: Callable[[int, dict[str, Any]], None] | None = None,
+    monitor_every: int = 0,
 ) -> dict[str, Any]:
     """Train generator ``name`` on x_train (N, 12, L) mV, y_train (N,); return the model payload.
 
@@ -86,6 +89,8 @@ def train_diffusion(
     fingerprint); on CPU a killed and resumed run ends with the weights of an uninterrupted one.
     ``x_val`` only feeds the validation loss in the log. ``process_config`` replaces the generator's
     published noise process (studies and tests only; the workflow always uses the published one).
+    ``monitor(step, payload)`` is called every ``monitor_every`` steps with the payload of that step
+    (the learning check samples from it); it must leave the global torch RNG as it found it.
     """
     runtime = runtime or Runtime()
     device = runtime.device
@@ -129,13 +134,30 @@ def train_diffusion(
         ema.update(net)
         if settings.val_every > 0 and (step + 1) % settings.val_every == 0:
             validate(step + 1)
+        if monitor is not None and monitor_every > 0 and (step + 1) % monitor_every == 0:
+            monitor(step + 1, payload(step + 1, "monitor"))
         return out
+
+    def payload(final_step: int, stopped_by: str) -> dict[str, Any]:
+        return {
+            "generator": name,
+            "network_config": asdict(net_cfg),
+            "process": asdict(process_config),
+            "settings": asdict(settings),
+            "seed": seed,
+            "signal_length": length,
+            "modelled_leads": leads,
+            "final_step": final_step,
+            "stopped_by": stopped_by,
+            "state_dict": {k: v.detach().cpu() for k, v in net.state_dict().items()},
+            "ema_state_dict": {k: v.detach().cpu().clone() for k, v in ema.shadow.items()},
+        }
 
     fingerprint = config_fingerprint(
         {"generator": name, "network": asdict(net_cfg), "process": asdict(process_config), "settings": _loop_free(settings),
          "seed": seed, "n_train": len(y_all), "length": length}
     )
-    loop = LoopConfig(settings.steps, settings.checkpoint_every, settings.log_every, settings.max_minutes)
+    loop = LoopConfig(settings.steps, settings.checkpoint_every, settings.log_every, settings.max_minutes, settings.max_cpu_minutes)
     store = CheckpointStore(checkpoint_dir, fingerprint)
     n_params = sum(p.numel() for p in net.parameters())
     _log(logger, f"{name}: preset {settings.preset}, {n_params / 1e6:.3f} M parameters, {len(y_all)} training records of "
@@ -146,24 +168,12 @@ def train_diffusion(
     _log(logger, f"{name}: stopped at step {result.final_step} ({result.stopped_by}) after {time.monotonic() - t0:.1f} s")
     if x_val is not None and len(x_val):
         validate(result.final_step)
-    return {
-        "generator": name,
-        "network_config": asdict(net_cfg),
-        "process": asdict(process_config),
-        "settings": asdict(settings),
-        "seed": seed,
-        "signal_length": length,
-        "modelled_leads": leads,
-        "final_step": result.final_step,
-        "stopped_by": result.stopped_by,
-        "state_dict": {k: v.detach().cpu() for k, v in net.state_dict().items()},
-        "ema_state_dict": {k: v.cpu() for k, v in ema.shadow.items()},
-    }
+    return payload(result.final_step, result.stopped_by)
 
 
 def _loop_free(settings: TrainSettings) -> dict[str, Any]:
     """Settings that change the learned weights (the resume fingerprint): bookkeeping keys excluded."""
-    skip = {"log_every", "checkpoint_every", "val_every", "val_batches", "max_minutes"}
+    skip = {"log_every", "checkpoint_every", "val_every", "val_batches", "max_minutes", "max_cpu_minutes"}
     return {k: v for k, v in asdict(settings).items() if k not in skip}
 
 

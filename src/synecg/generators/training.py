@@ -117,13 +117,14 @@ class LoopConfig:
     checkpoint_every: int = 1000
     log_every: int = 100
     max_minutes: float | None = None  # optional wall-clock cap; the run stops cleanly with a checkpoint
+    max_cpu_minutes: float | None = None  # optional cap on this process's CPU time (user + sys) in the loop
 
 
 @dataclass
 class LoopResult:
     final_step: int
     resumed_from: int
-    stopped_by: str  # "steps" or "wall-clock"
+    stopped_by: str  # "steps", "wall-clock" or "cpu-time"
 
 
 def run_loop(
@@ -165,7 +166,7 @@ def run_loop(
             },
         )
 
-    t0 = time.monotonic()
+    t0, c0 = time.monotonic(), time.process_time()
     sums: dict[str, torch.Tensor] = {}
     count = 0
     step = start
@@ -187,6 +188,10 @@ def run_loop(
         if loop.max_minutes is not None and time.monotonic() - t0 > 60 * loop.max_minutes and step < loop.steps:
             stopped_by = "wall-clock"
             _log(logger, f"wall-clock cap of {loop.max_minutes} min reached at step {step}")
+            break
+        if loop.max_cpu_minutes is not None and time.process_time() - c0 > 60 * loop.max_cpu_minutes and step < loop.steps:
+            stopped_by = "cpu-time"
+            _log(logger, f"CPU-time cap of {loop.max_cpu_minutes} min reached at step {step}")
             break
     save(step)
     return LoopResult(final_step=step, resumed_from=start, stopped_by=stopped_by)
