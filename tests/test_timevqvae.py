@@ -190,3 +190,35 @@ def test_resolve_applies_preset_then_overrides_and_rejects_unknown_keys():
     assert stage_params(cfg)["stage1"] == stage_params(resolve({"preset": "paper"}, "chapman"))["stage1"]
     with pytest.raises(ValueError, match="unknown keys"):
         resolve({"stage1": {"nfft": 4}}, "ptbxl")
+
+
+@pytest.mark.parametrize("architecture", ["separable", "ml4its-2024"])
+def test_every_checkpoint_the_workflow_writes_loads_with_weights_only(tmp_path, architecture):
+    """stage1.pt, tokens.pt and stage2.pt as the rule scripts write them, read back with
+    ``weights_only=True`` (no pickled objects) into models that give the same outputs."""
+    from dataclasses import replace
+
+    from synecg.generators.timevqvae.train import build_stage1, build_stage2, load_payload, tokenize, train_stage1
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((16, 12, 200)).astype(np.float32)
+    y = np.arange(16) % 7
+    cfg = preset("tiny")
+    s1 = replace(cfg.stage1, architecture=architecture, steps=2, batch_size=8, init_dim=8, hid_dim=16,
+                 n_res_blocks=1, dropout=0.3, width_lf=16, width_hf=16)
+    s2 = replace(cfg.stage2, steps=2, batch_size=8)
+    cpu = torch.device("cpu")
+    stage1 = train_stage1(x, x[:4], s1, 0, "toy", tmp_path / "c1", cpu)
+    torch.save(stage1, tmp_path / "stage1.pt")
+    model = build_stage1(load_payload(tmp_path / "stage1.pt"))
+    lf, hf = tokenize(model, x, cpu)
+    assert torch.equal(lf, tokenize(build_stage1(stage1), x, cpu)[0])
+    tokens = {"stage1_sha256": "fixture", "train": {"lf": lf, "hf": hf, "y": torch.from_numpy(y)},
+              "val": {"lf": lf[:4], "hf": hf[:4], "y": torch.from_numpy(y[:4])}}
+    torch.save(tokens, tmp_path / "tokens.pt")
+    loaded = load_payload(tmp_path / "tokens.pt")
+    stage2 = train_stage2(loaded, load_payload(tmp_path / "stage1.pt"), s2, 0, "toy", tmp_path / "c2", cpu)
+    torch.save(stage2, tmp_path / "stage2.pt")
+    priors = build_stage2(load_payload(tmp_path / "stage2.pt"))
+    labels = torch.arange(7)
+    assert torch.equal(priors.lf(lf[:7], labels), build_stage2(stage2).lf(lf[:7], labels))
