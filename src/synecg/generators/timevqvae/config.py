@@ -5,9 +5,9 @@ own settings as ``params`` (changing a prior setting re-runs stage 2 and samplin
 
 Presets (see docs/timevqvae.md for why ``ecg`` differs from ``paper``):
 
-- ``paper``: the authors' 2024 ECG configs (AI4HA-UPC ``config_{ptbxl,chapman}.yaml``): n_fft 16,
+- ``paper``: the authors' 2024 model (ML4ITS/TimeVQVAE 65dd0fd encoder/decoder, ``ml4its-2024``) with their ECG configs (AI4HA-UPC ``config_{ptbxl,chapman}.yaml``): n_fft 16,
   init dim 16 (PTB-XL) / 32 (Chapman), hidden 64, 4 residual blocks, widths 8/32 (PTB-XL) or
-  16/16 (Chapman), codebooks of 64, priors 64/4/2, choice temperature 4, lr 5e-4 with warm-up,
+  16/16 (Chapman), dropout 0.3, codebooks of 64, priors 64/4/2, choice temperature 4, AdamW 5e-4 (decay 0.01), warm-up, cosine to 1e-6,
   500k stage-1 and 1M stage-2 steps.
 - ``ecg``: n_fft 4 (LF/HF crossover ~12 Hz at 100 Hz instead of ~3 Hz), init 32, widths giving
   ~31 LF and ~250 HF tokens, codebooks of 1024 with 8-dimensional codes and k-means init.
