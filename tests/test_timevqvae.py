@@ -45,11 +45,42 @@ def test_crossover_frequency_is_fs_over_two_nfft(n_fft):
     assert _lf_share(2.5 * fc, n_fft) < 0.02  # well above: (nearly) all HF
 
 
+# The authors' 2024 model (ML4ITS/TimeVQVAE 65dd0fd with AI4HA-UPC config_{ptbxl,chapman}.yaml):
+# stage-1 encoder + decoder parameters, and LF/HF tokens (every band on all 9 rows of n_fft 16).
+REFERENCE_STAGE1 = {"ptbxl": (15.5e6, (63, 279)), "chapman": (28.9e6, (135, 135))}
+
+
+@pytest.mark.parametrize("dataset", ["ptbxl", "chapman"])
+def test_paper_preset_matches_the_reference_parameter_and_token_counts(dataset):
+    params, tokens = REFERENCE_STAGE1[dataset]
+    model = VQVAE(12, 1000, preset("paper", dataset).stage1)
+    n = sum(p.numel() for p in model.parameters())  # the EMA codebooks are buffers, as in the reference
+    assert abs(n - params) / params < 0.02
+    assert model.n_tokens == tokens
+    assert not any(isinstance(m, torch.nn.Conv2d) and m.groups > 1 for m in model.modules())  # full convolutions
+    drops = [m.p for m in model.modules() if isinstance(m, torch.nn.Dropout)]
+    assert drops and set(drops) == {0.3}
+
+
+def test_paper_preset_decoder_outputs_match_the_input_shape_and_bands():
+    model = VQVAE(12, 1000, preset("paper").stage1).eval()
+    x = torch.randn(1, 12, 1000, generator=torch.Generator().manual_seed(0))
+    out = model(x)
+    assert out.xhat_lf.shape == out.xhat_hf.shape == x.shape
+    assert out.tokens_lf.shape == (1, 63) and out.tokens_hf.shape == (1, 279)
+    x_lf, x_hf = model.decode(out.tokens_lf, out.tokens_hf)
+    assert torch.allclose(x_lf, out.xhat_lf, atol=1e-4) and torch.allclose(x_hf, out.xhat_hf, atol=1e-4)
+
+
 def test_token_counts_of_the_presets():
     lf, hf = VQVAE(12, 1000, preset("ecg").stage1).n_tokens  # generators.md sec. 8: ~31 and ~250
     assert 30 <= lf <= 33 and 248 <= hf <= 256
-    lf, hf = VQVAE(12, 1000, preset("paper", "chapman").stage1).n_tokens
-    assert hf % 8 == 0 and lf < hf  # n_fft 16: 8 HF rows
+
+
+def test_paper_preset_optimisation_is_the_reference_schedule():
+    for s in (preset("paper").stage1, preset("paper").stage2):
+        assert s.lr == 5e-4 and s.lr * s.min_lr_ratio == pytest.approx(1e-6) and s.weight_decay == 0.01
+        assert s.warmup_fraction == 0.1
 
 
 def test_quantiser_shapes_and_codebook_usage():
@@ -72,15 +103,20 @@ def test_quantiser_shapes_and_codebook_usage():
     assert torch.allclose(x_lf, first.xhat_lf, atol=1e-5) and torch.allclose(x_hf, first.xhat_hf, atol=1e-5)
 
 
-def test_mask_schedule_is_cosine_and_masks_at_least_one_token():
+def test_training_mask_keeps_floor_cos_share_known_as_the_reference():
     assert float(mask_ratio(torch.tensor(0.0))) == pytest.approx(1.0)
     assert float(mask_ratio(torch.tensor(1.0))) == pytest.approx(0.0, abs=1e-7)
     assert float(mask_ratio(torch.tensor(0.5))) == pytest.approx(math.cos(math.pi / 4))
-    mask = random_mask(4000, 50, torch.Generator().manual_seed(0), "cpu")
+    assert Stage2Config().mask_schedule == preset("paper").stage2.mask_schedule == "timevqvae"
+    mask = random_mask(20000, 63, torch.Generator().manual_seed(0), "cpu", "timevqvae")
     per_row = mask.sum(1)
-    assert per_row.min() >= 1 and per_row.max() == 50
-    # E[cos(pi u / 2)] = 2 / pi of the tokens masked on average
-    assert per_row.float().mean() / 50 == pytest.approx(2 / math.pi, abs=0.02)
+    assert per_row.min() >= 1 and per_row.max() == 63
+    # floor(cos(pi u/2) N) known: 1 - 2/pi ~ 0.363 of the tokens masked on average (plus < 1/N from the floor)
+    assert float(per_row.float().mean() / 63) == pytest.approx(1 - 2 / math.pi + 0.5 / 63, abs=0.01)
+    maskgit = random_mask(20000, 63, torch.Generator().manual_seed(0), "cpu", "maskgit").sum(1)
+    assert float(maskgit.float().mean() / 63) == pytest.approx(2 / math.pi + 0.5 / 63, abs=0.01)
+    with pytest.raises(ValueError, match="mask schedule"):
+        random_mask(2, 4, torch.Generator(), "cpu", "linear")
 
 
 def test_decoding_schedule_unmasks_monotonically_to_zero():
@@ -154,3 +190,35 @@ def test_resolve_applies_preset_then_overrides_and_rejects_unknown_keys():
     assert stage_params(cfg)["stage1"] == stage_params(resolve({"preset": "paper"}, "chapman"))["stage1"]
     with pytest.raises(ValueError, match="unknown keys"):
         resolve({"stage1": {"nfft": 4}}, "ptbxl")
+
+
+@pytest.mark.parametrize("architecture", ["separable", "ml4its-2024"])
+def test_every_checkpoint_the_workflow_writes_loads_with_weights_only(tmp_path, architecture):
+    """stage1.pt, tokens.pt and stage2.pt as the rule scripts write them, read back with
+    ``weights_only=True`` (no pickled objects) into models that give the same outputs."""
+    from dataclasses import replace
+
+    from synecg.generators.timevqvae.train import build_stage1, build_stage2, load_payload, tokenize, train_stage1
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((16, 12, 200)).astype(np.float32)
+    y = np.arange(16) % 7
+    cfg = preset("tiny")
+    s1 = replace(cfg.stage1, architecture=architecture, steps=2, batch_size=8, init_dim=8, hid_dim=16,
+                 n_res_blocks=1, dropout=0.3, width_lf=16, width_hf=16)
+    s2 = replace(cfg.stage2, steps=2, batch_size=8)
+    cpu = torch.device("cpu")
+    stage1 = train_stage1(x, x[:4], s1, 0, "toy", tmp_path / "c1", cpu)
+    torch.save(stage1, tmp_path / "stage1.pt")
+    model = build_stage1(load_payload(tmp_path / "stage1.pt"))
+    lf, hf = tokenize(model, x, cpu)
+    assert torch.equal(lf, tokenize(build_stage1(stage1), x, cpu)[0])
+    tokens = {"stage1_sha256": "fixture", "train": {"lf": lf, "hf": hf, "y": torch.from_numpy(y)},
+              "val": {"lf": lf[:4], "hf": hf[:4], "y": torch.from_numpy(y[:4])}}
+    torch.save(tokens, tmp_path / "tokens.pt")
+    loaded = load_payload(tmp_path / "tokens.pt")
+    stage2 = train_stage2(loaded, load_payload(tmp_path / "stage1.pt"), s2, 0, "toy", tmp_path / "c2", cpu)
+    torch.save(stage2, tmp_path / "stage2.pt")
+    priors = build_stage2(load_payload(tmp_path / "stage2.pt"))
+    labels = torch.arange(7)
+    assert torch.equal(priors.lf(lf[:7], labels), build_stage2(stage2).lf(lf[:7], labels))

@@ -8,13 +8,13 @@ import torch
 from synecg.data.store import load_split
 from synecg.generators.timevqvae.stft import crossover_hz
 from synecg.generators.timevqvae.plots import plot_reconstructions
-from synecg.generators.timevqvae.train import build_stage1, reconstruct
+from synecg.generators.timevqvae.train import build_stage1, load_payload, reconstruct
 from synecg.runtime import rule_logger, set_threads
 from synecg.seeding import numpy_rng
 
 log = rule_logger(snakemake.log[0])
 set_threads(snakemake.threads)
-model = build_stage1(torch.load(snakemake.input.stage1, map_location="cpu", weights_only=False))
+model = build_stage1(load_payload(snakemake.input.stage1))
 x, y, _ = load_split(Path(snakemake.input.records).parent, "test")
 rng = numpy_rng(snakemake.params.seed, "timevqvae", snakemake.wildcards.dataset, "reconstruction-figure")
 # One record of each class present in the test split (seeded choice), then others, up to n_records.

@@ -12,7 +12,7 @@ from synecg.data.store import kept_rows, read_records
 from synecg.generators.bank import file_sha256, write_bank
 from synecg.generators.diffusion import class_draws
 from synecg.generators.timevqvae.config import SamplingConfig
-from synecg.generators.timevqvae.train import build_stage1, build_stage2, sample
+from synecg.generators.timevqvae.train import build_stage1, build_stage2, load_payload, sample
 from synecg.runtime import rule_logger, select_device, set_threads
 from synecg.seeding import numpy_rng, torch_generator
 
@@ -22,8 +22,8 @@ compute = snakemake.config.get("compute", {})
 device = select_device(compute.get("device", "auto"))
 dataset = snakemake.wildcards.dataset
 cfg = SamplingConfig(**snakemake.params.sampling)
-stage1 = build_stage1(torch.load(snakemake.input.stage1, map_location="cpu", weights_only=False)).to(device)
-priors = build_stage2(torch.load(snakemake.input.stage2, map_location="cpu", weights_only=False)).to(device)
+stage1 = build_stage1(load_payload(snakemake.input.stage1)).to(device)
+priors = build_stage2(load_payload(snakemake.input.stage2)).to(device)
 y_train = kept_rows(read_records(snakemake.input.records), "train")["label"].map(CLASS_INDEX).to_numpy()
 labels_rng = numpy_rng(snakemake.params.seed, "timevqvae", dataset, "bank-labels")
 y = class_draws(snakemake.params.per_class, N_CLASSES, snakemake.params.class_prior, labels_rng, y_train)

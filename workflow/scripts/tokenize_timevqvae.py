@@ -6,7 +6,7 @@ import torch
 
 from synecg.data.store import load_split
 from synecg.generators.bank import file_sha256
-from synecg.generators.timevqvae.train import build_stage1, tokenize
+from synecg.generators.timevqvae.train import build_stage1, load_payload, tokenize
 from synecg.io import atomic_path
 from synecg.runtime import rule_logger, select_device, set_threads
 
@@ -14,7 +14,7 @@ log = rule_logger(snakemake.log[0])
 set_threads(snakemake.threads)
 compute = snakemake.config.get("compute", {})
 device = select_device(compute.get("device", "auto"))
-model = build_stage1(torch.load(snakemake.input.stage1, map_location="cpu", weights_only=False)).to(device)
+model = build_stage1(load_payload(snakemake.input.stage1)).to(device)
 data_dir = Path(snakemake.input.records).parent
 out = {"stage1_sha256": file_sha256(snakemake.input.stage1)}
 for split in ("train", "val"):

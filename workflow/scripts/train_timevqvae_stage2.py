@@ -5,7 +5,7 @@ from pathlib import Path
 import torch
 
 from synecg.generators.timevqvae.config import PriorConfig, Stage2Config
-from synecg.generators.timevqvae.train import train_stage2
+from synecg.generators.timevqvae.train import load_payload, train_stage2
 from synecg.io import atomic_path
 from synecg.runtime import rule_logger, select_device, set_threads
 
@@ -16,8 +16,8 @@ device = select_device(compute.get("device", "auto"))
 dataset = snakemake.wildcards.dataset
 p = dict(snakemake.params.stage2)
 cfg = Stage2Config(**{**p, "lf": PriorConfig(**p["lf"]), "hf": PriorConfig(**p["hf"])})
-stage1 = torch.load(snakemake.input.stage1, map_location="cpu", weights_only=False)
-tokens = torch.load(snakemake.input.tokens, map_location="cpu", weights_only=False)
+stage1 = load_payload(snakemake.input.stage1)
+tokens = load_payload(snakemake.input.tokens)
 log.info(f"TimeVQVAE stage 2 on {dataset}: {len(tokens['train']['y'])} tokenised records, device {device}, {cfg}")
 payload = train_stage2(
     tokens, stage1, cfg, snakemake.params.seed, dataset, Path(snakemake.output[0]).parent / "checkpoints" / "stage2",

@@ -5,9 +5,9 @@ own settings as ``params`` (changing a prior setting re-runs stage 2 and samplin
 
 Presets (see docs/timevqvae.md for why ``ecg`` differs from ``paper``):
 
-- ``paper``: the authors' 2024 ECG configs (AI4HA-UPC ``config_{ptbxl,chapman}.yaml``): n_fft 16,
+- ``paper``: the authors' 2024 model (ML4ITS/TimeVQVAE 65dd0fd encoder/decoder, ``ml4its-2024``) with their ECG configs (AI4HA-UPC ``config_{ptbxl,chapman}.yaml``): n_fft 16,
   init dim 16 (PTB-XL) / 32 (Chapman), hidden 64, 4 residual blocks, widths 8/32 (PTB-XL) or
-  16/16 (Chapman), codebooks of 64, priors 64/4/2, choice temperature 4, lr 5e-4 with warm-up,
+  16/16 (Chapman), dropout 0.3, codebooks of 64, priors 64/4/2, choice temperature 4, AdamW 5e-4 (decay 0.01), warm-up, cosine to 1e-6,
   500k stage-1 and 1M stage-2 steps.
 - ``ecg``: n_fft 4 (LF/HF crossover ~12 Hz at 100 Hz instead of ~3 Hz), init 32, widths giving
   ~31 LF and ~250 HF tokens, codebooks of 1024 with 8-dimensional codes and k-means init.
@@ -20,17 +20,20 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Mapping
 
 PRESETS: tuple[str, ...] = ("paper", "ecg", "tiny")
+PAPER_MIN_LR = 1e-6  # the reference's linear_warmup_cosine_annealingLR floor (AdamW, default decay 0.01)
 
 
 @dataclass(frozen=True)
 class Stage1Config:
     """VQ-VAE in the time-frequency domain (Lee et al. 2023, section 3.1)."""
 
+    architecture: str = "separable"  # "separable" (ours) or "ml4its-2024" (the authors' code; stage1.py)
     n_fft: int = 4                 # STFT size; LF/HF crossover ~ fs / (2 n_fft)
     init_dim: int = 32             # channels after the input convolution
     hid_dim: int = 64              # latent (pre-quantiser) channels
     max_dim: int = 256             # cap on the channels that double at each down-sampling
-    n_res_blocks: int = 2          # residual blocks at the bottleneck, encoder and decoder each
+    n_res_blocks: int = 2          # separable: at the bottleneck; ml4its-2024: per level; encoder and decoder each
+    dropout: float = 0.0           # in the residual blocks (ml4its-2024 only)
     width_lf: int = 32             # target number of LF latent positions along time
     width_hf: int = 128            # target number of HF latent positions along time (per frequency row)
     codebook_size: int = 1024      # entries per codebook (LF and HF have one each)
@@ -66,6 +69,7 @@ class Stage2Config:
     lf: PriorConfig = field(default_factory=PriorConfig)
     hf: PriorConfig = field(default_factory=lambda: PriorConfig(hidden=64, layers=2, heads=2))
     p_unconditional: float = 0.2   # probability of replacing the class by "unconditional" in training
+    mask_schedule: str = "timevqvae"  # "timevqvae": floor(cos(pi u/2) N) tokens kept known (reference); "maskgit": ceil(...) masked
     batch_size: int = 256
     steps: int = 40000
     lr: float = 5e-3
@@ -104,14 +108,16 @@ def preset(name: str, dataset: str = "ptbxl") -> TimeVQVAEConfig:
         prior = PriorConfig(hidden=64, layers=4, heads=2, ff_mult=1, dropout=0.3)
         return TimeVQVAEConfig(
             stage1=Stage1Config(
-                n_fft=16, init_dim=32 if chapman else 16, hid_dim=64, max_dim=512, n_res_blocks=4,
-                width_lf=16 if chapman else 8, width_hf=16 if chapman else 32, codebook_size=64,
-                codebook_dim=64, kmeans_init=False, batch_size=128, steps=500_000, lr=5e-4,
-                min_lr_ratio=1.0, warmup_fraction=0.1, checkpoint_every=10_000, log_every=1000,
+                architecture="ml4its-2024", n_fft=16, init_dim=32 if chapman else 16, hid_dim=64,
+                max_dim=512, n_res_blocks=4, dropout=0.3, width_lf=16 if chapman else 8,
+                width_hf=16 if chapman else 32, codebook_size=64, codebook_dim=64, kmeans_init=False,
+                batch_size=128, steps=500_000, lr=5e-4, min_lr_ratio=PAPER_MIN_LR / 5e-4,
+                warmup_fraction=0.1, weight_decay=0.01, checkpoint_every=10_000, log_every=1000,
             ),
             stage2=Stage2Config(
-                lf=prior, hf=prior, batch_size=256, steps=1_000_000, lr=5e-4, min_lr_ratio=1.0,
-                warmup_fraction=0.1, checkpoint_every=10_000, log_every=1000,
+                lf=prior, hf=prior, batch_size=256, steps=1_000_000, lr=5e-4,
+                min_lr_ratio=PAPER_MIN_LR / 5e-4, warmup_fraction=0.1, weight_decay=0.01,
+                checkpoint_every=10_000, log_every=1000,
             ),
             sampling=SamplingConfig(temperature_lf=4.0, temperature_hf=4.0),
         )

@@ -4,8 +4,9 @@ The LF prior models p(LF tokens | class); the HF prior models p(HF tokens | LF t
 (Lee et al. 2023, sec. 3.2; MaskGIT, Chang et al. 2022). A class token is prepended; index
 ``n_classes`` means "unconditional" and replaces the label with probability ``p_unconditional``
 during training, which makes classifier-free guidance possible at sampling time.
-Training masks a cosine-scheduled fraction of the tokens and scores the cross-entropy on the
-masked positions only.
+Training masks a cosine-scheduled share of the tokens (``Stage2Config.mask_schedule``; the
+reference keeps floor(cos(pi u/2) N) tokens known) and scores the cross-entropy on the masked
+positions only.
 """
 
 from __future__ import annotations
@@ -19,18 +20,29 @@ from torch import nn
 from synecg.generators.timevqvae.config import PriorConfig, Stage2Config
 
 
+MASK_SCHEDULES = ("timevqvae", "maskgit")
+
+
 def mask_ratio(u: torch.Tensor) -> torch.Tensor:
-    """Cosine schedule gamma(u) = cos(pi u / 2): u in [0, 1] -> fraction of tokens masked."""
+    """Cosine schedule gamma(u) = cos(pi u / 2), u in [0, 1]."""
     return torch.cos(0.5 * math.pi * u)
 
 
-def random_mask(n_batch: int, n_tokens: int, generator: torch.Generator, device) -> torch.Tensor:
-    """(B, N) bool, True = masked: per sample ceil(gamma(u) N) positions (at least one), u ~ U(0, 1).
+def random_mask(n_batch: int, n_tokens: int, generator: torch.Generator, device,
+                schedule: str = "timevqvae") -> torch.Tensor:
+    """(B, N) bool, True = masked; u ~ U(0, 1) per sample, at least one position masked.
 
-    Vectorised: the k smallest of N uniform scores are the masked positions, k per row.
+    ``"timevqvae"`` (the reference code, ML4ITS/TimeVQVAE ``_randomly_mask_tokens``): floor(gamma(u) N)
+    positions stay KNOWN, the rest are masked (1 - 2/pi ~ 0.36 masked on average).
+    ``"maskgit"`` (Chang et al. 2022, eq. 3 read literally): ceil(gamma(u) N) positions are masked
+    (2/pi ~ 0.64 on average). Vectorised: the k smallest of N uniform scores are the masked positions.
     """
+    if schedule not in MASK_SCHEDULES:
+        raise ValueError(f"unknown mask schedule {schedule!r}; choose one of {MASK_SCHEDULES}")
     u = torch.rand(n_batch, generator=generator, device=device)
-    k = torch.ceil(mask_ratio(u) * n_tokens).clamp(1, n_tokens)
+    g = mask_ratio(u) * n_tokens
+    k = (n_tokens - torch.floor(g)) if schedule == "timevqvae" else torch.ceil(g)
+    k = k.clamp(1, n_tokens)
     scores = torch.rand(n_batch, n_tokens, generator=generator, device=device)
     ranks = scores.argsort(dim=1).argsort(dim=1)
     return ranks < k[:, None]
@@ -94,7 +106,7 @@ class Priors(nn.Module):
         labels = self.drop_labels(labels, generator)
         out = {}
         for name, prior, tokens, cond in (("lf", self.lf, tokens_lf, None), ("hf", self.hf, tokens_hf, tokens_lf)):
-            mask = random_mask(tokens.shape[0], tokens.shape[1], generator, tokens.device)
+            mask = random_mask(tokens.shape[0], tokens.shape[1], generator, tokens.device, self.cfg.mask_schedule)
             logits = prior(torch.where(mask, prior.mask_id, tokens), labels, cond)
             out[f"ce_{name}"] = F.cross_entropy(logits[mask].float(), tokens[mask])
         out["loss"] = out["ce_lf"] + out["ce_hf"]

@@ -51,6 +51,12 @@ def _optimiser(params, lr: float, weight_decay: float, warmup_fraction: float, s
     return opt, warmup_cosine(opt, int(warmup_fraction * steps), steps, min_ratio)
 
 
+def load_payload(path: str | Path) -> dict[str, Any]:
+    """A TimeVQVAE file (``stage1.pt``, ``tokens.pt``, ``stage2.pt``) on the CPU, ``weights_only=True``:
+    the payloads hold only tensors and plain types (configs as dicts), so nothing is unpickled."""
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
 def build_stage1(payload: dict[str, Any]) -> VQVAE:
     """The stage-1 model of a ``stage1.pt`` payload, in eval mode."""
     model = VQVAE(payload["channels"], payload["length"], Stage1Config(**payload["config"]))
