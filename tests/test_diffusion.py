@@ -179,3 +179,57 @@ def test_unknown_preset_or_model_field_is_an_error_naming_it():
     with pytest.raises(KeyError, match="layerz"):
         spec("diffwave").network_config("tiny", {"layerz": 3})
     assert spec("timediffusion").network_config("tiny", signal_length=500).signal_length == 500
+
+
+def _replayed_targets(proc, x0, seed):
+    """(t, noise) that ``training_loss`` draws from a generator seeded with ``seed``."""
+    gen = torch.Generator().manual_seed(seed)
+    t = torch.randint(0, proc.cfg.train_steps, (x0.shape[0],), generator=gen)
+    return t, torch.randn(x0.shape, generator=gen)
+
+
+def test_time_diffusion_paper_loss_is_the_authors_broadcast_loss_an_unweighted_x0_mse():
+    from synecg.generators.registry import spec
+
+    paper = spec("timediffusion").process
+    assert paper.weighting == "none" and paper.prediction == "sample"
+    proc = DiffusionProcess(paper)
+    x0 = torch.randn(6, 12, 40, generator=torch.Generator().manual_seed(5))
+    guess = torch.randn(6, 12, 40, generator=torch.Generator().manual_seed(6))
+    ours = proc.training_loss(lambda x_t, t, y: guess, x0, torch.zeros(6, dtype=torch.long), torch.Generator().manual_seed(7))
+    t, _ = _replayed_targets(proc, x0, 7)
+    snr = proc.loss_weights_of("snr")[t].view(-1, 1, 1, 1)  # the authors' (B,1,1,1) weight
+    authors = (snr * (guess - x0).pow(2)).mean()  # broadcasts to (B, B, 12, L)
+    assert float(authors) == pytest.approx(float(snr.mean()) * float(ours), rel=1e-5)
+    assert float(ours) == pytest.approx(float((guess - x0).pow(2).mean()), rel=1e-6)
+
+
+def test_snr_weighting_option_weights_each_sample_by_its_own_snr():
+    proc = DiffusionProcess(TIME_DIFFUSION)
+    x0 = torch.randn(6, 12, 40, generator=torch.Generator().manual_seed(5))
+    guess = torch.randn(6, 12, 40, generator=torch.Generator().manual_seed(6))
+    loss = proc.training_loss(lambda x_t, t, y: guess, x0, torch.zeros(6, dtype=torch.long), torch.Generator().manual_seed(7))
+    t, _ = _replayed_targets(proc, x0, 7)
+    per_sample = (guess - x0).pow(2).mean(dim=(1, 2))
+    assert float(loss) == pytest.approx(float((proc.loss_weights()[t] * per_sample).mean()), rel=1e-5)
+    assert float(loss) != pytest.approx(float(proc.loss_weights()[t].mean() * per_sample.mean()), rel=1e-3)
+
+
+def test_sssd_schedule_terminal_signal_level_and_zero_snr_rescale():
+    faithful = DiffusionProcess(SSSD).alphas_cumprod
+    assert float(faithful[-1].sqrt()) == pytest.approx(0.36, abs=0.01)  # sampling starts off the training distribution
+    rescaled = DiffusionProcess(ProcessConfig(train_steps=200, beta_end=0.02, zero_terminal_snr=True, prediction="sample"))
+    assert float(rescaled.alphas_cumprod[-1]) == 0.0
+
+
+def test_training_checkpoint_and_final_model_load_with_weights_only(tmp_path):
+    x, y = _data()
+    payload = train_diffusion("sssd", TrainSettings(preset="tiny", steps=2, batch_size=4, checkpoint_every=1), x, y, None, None,
+                              tmp_path / "ckpt", seed=1)
+    path = tmp_path / "model.pt"
+    torch.save(payload, path)
+    loaded = torch.load(path, map_location="cpu", weights_only=True)
+    assert loaded["final_step"] == 2
+    torch.testing.assert_close(load_network(loaded).state_dict(), load_network(payload).state_dict())
+    for ckpt in sorted((tmp_path / "ckpt").glob("step_*.pt")):
+        assert torch.load(ckpt, map_location="cpu", weights_only=True)["components"]["net"]

@@ -1,9 +1,11 @@
 """Plain DiffWave: shapes, dilation pattern and receptive field, class and step conditioning."""
 
+import math
+
 import pytest
 import torch
 
-from synecg.generators.diffwave import PRESETS, DiffWave, DiffWaveConfig
+from synecg.generators.diffwave import PRESETS, DiffWave, DiffWaveConfig, StepEmbedding
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -40,3 +42,32 @@ def test_no_clamp_keeps_millivolt_scale_outputs():
     with torch.no_grad():
         net.out.bias.fill_(3.0)
     assert net(torch.zeros(1, 12, 10), torch.tensor([0]), torch.tensor([0])).min() == 3.0
+
+
+def test_step_embedding_uses_lmnt_frequencies_ten_to_the_plus_4i_over_63():
+    emb = StepEmbedding(128, 512)
+    assert emb.freqs[0] == 1.0 and float(emb.freqs[63]) == pytest.approx(1e4, rel=1e-5)
+    assert float(emb.freqs[1]) == pytest.approx(10 ** (4 / 63), rel=1e-6)
+    t = torch.tensor([3])
+    arg = 3 * 10 ** (4 * 10 / 63)  # lmnt's table at step 3, frequency index 10
+    table = torch.cat([(t.float()[:, None] * emb.freqs).sin(), (t.float()[:, None] * emb.freqs).cos()], 1)
+    assert float(table[0, 10]) == pytest.approx(math.sin(arg), abs=1e-3)
+
+
+def _lmnt_diffwave_parameters(layers: int, channels: int, in_channels: int) -> int:
+    """Parameters of lmnt's unconditional DiffWave (model.py) as a formula: embedding 128-512-512, per layer
+    a dilated conv C->2C (k 3), a step projection 512->C and an output conv C->2C, plus in/skip/out convs."""
+    c = channels
+    per_layer = (3 * c * 2 * c + 2 * c) + (512 * c + c) + (2 * c * c + 2 * c)
+    embed = (128 * 512 + 512) + (512 * 512 + 512)
+    return embed + layers * per_layer + (in_channels * c + c) + (c * c + c) + (c * in_channels + in_channels)
+
+
+def test_diffwave_paper_preset_is_lmnt_36x256_plus_the_class_embedding():
+    cfg = PRESETS["paper"]
+    net = DiffWave(cfg)
+    ours = sum(p.numel() for p in net.parameters())
+    lmnt = _lmnt_diffwave_parameters(cfg.layers, cfg.channels, cfg.n_leads)
+    class_path = cfg.n_classes * cfg.class_embed_dim + cfg.layers * (cfg.class_embed_dim * 2 * cfg.channels + 2 * cfg.channels)
+    assert ours == lmnt + class_path
+    assert lmnt == pytest.approx(24.04e6, rel=0.02)

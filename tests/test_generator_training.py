@@ -72,3 +72,12 @@ def test_checkpoint_of_another_config_is_not_resumed(tmp_path):
     store.save(5, {"components": {}, "generators": {}, "torch_rng": torch.get_rng_state()})
     assert CheckpointStore(tmp_path, "bbbb").latest() is None
     assert CheckpointStore(tmp_path, "aaaa").latest()["step"] == 5
+
+
+def test_checkpoint_carries_the_cuda_rng_field_and_loads_with_weights_only(tmp_path):
+    _train(tmp_path, steps=5)
+    (path,) = sorted(tmp_path.glob("step_*.pt"))
+    payload = torch.load(path, map_location="cpu", weights_only=True)  # raises on any pickled object
+    assert "cuda_rng" in payload
+    expected = torch.cuda.get_rng_state_all() if torch.cuda.is_available() and torch.cuda.is_initialized() else []
+    assert len(payload["cuda_rng"]) == len(expected)

@@ -103,12 +103,29 @@ def test_s4_kernel_is_cached_in_eval_without_grad_and_refreshed_when_weights_cha
         b = layer(u)
     assert calls["n"] == 1 and torch.equal(a, b)
     with torch.no_grad():
-        layer.kernel.log_dt.add_(0.5)  # e.g. EMA weights loaded
+        layer.kernel.c.add_(0.5)  # e.g. EMA weights loaded
         c = layer(u)
     assert calls["n"] == 2 and not torch.equal(a, c)
     layer.train()
     layer(u).sum().backward()  # training never uses the cache (and recomputes the kernel in backward)
-    assert calls["n"] == 4 and layer.kernel.log_dt.grad is not None
+    assert calls["n"] == 4 and layer.kernel.c.grad is not None
+
+
+def test_s4_trains_only_c_with_one_delta_per_channel_and_unit_variance_c_as_sssd_ecg():
+    torch.manual_seed(0)
+    layer = S4Layer(64, d_state=64, bidirectional=True)
+    k = layer.kernel
+    trainable = {n for n, p in k.named_parameters() if p.requires_grad}
+    assert trainable == {"c"}
+    assert {"log_dt", "log_neg_re", "im"} <= dict(k.named_buffers()).keys()  # fixed buffers, saved in the state dict
+    assert k.log_dt.shape == (64,) and k.c.shape == (2 * 64, 32, 2)  # one Δ shared by both directions
+    assert float(torch.view_as_complex(k.c.detach()).abs().pow(2).mean()) == pytest.approx(1.0, rel=0.05)
+
+
+def test_sssd_paper_preset_has_the_reference_50_2_m_trainable_parameters():
+    net = SSSD(PRESETS["paper"])  # construction only, no forward pass
+    trainable = sum(p.numel() for p in net.parameters() if p.requires_grad)
+    assert trainable == pytest.approx(50.2e6, rel=0.02)
 
 
 def test_s4_layer_output_does_not_depend_on_batch_neighbours():

@@ -18,7 +18,7 @@ set_threads(snakemake.threads)
 dataset, generator = snakemake.wildcards.dataset, snakemake.wildcards.generator
 bank, seed, rt = snakemake.params.bank, snakemake.params.seed, snakemake.params.runtime
 
-payload = torch.load(snakemake.input.model, map_location="cpu", weights_only=False)
+payload = torch.load(snakemake.input.model, map_location="cpu", weights_only=True)
 _, y_train, _ = load_split(snakemake.input.records.rsplit("/", 1)[0], "train")
 labels = class_draws(bank["per_class"], len(CLASSES), bank["class_prior"], numpy_rng(seed, "bank", dataset, generator), y_train)
 noise_seed = derive_seed(seed, "bank", dataset, generator, "noise")

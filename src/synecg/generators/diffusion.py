@@ -93,10 +93,14 @@ class DiffusionProcess:
 
     def loss_weights(self) -> torch.Tensor:
         """Per-timestep weight of the MSE (float32, length T), see ``ProcessConfig``."""
+        return self.loss_weights_of(self.cfg.weighting)
+
+    def loss_weights_of(self, weighting: str) -> torch.Tensor:
+        """Per-timestep weight (float32, length T) that ``weighting`` would give on this schedule."""
         snr = self.snr()
-        if self.cfg.weighting == "none":
+        if weighting == "none":
             w = torch.ones_like(snr)
-        elif self.cfg.weighting == "snr":
+        elif weighting == "snr":
             w = snr.clamp_min(snr[snr > 0].min())
         else:
             w = snr.clamp_min(1.0)

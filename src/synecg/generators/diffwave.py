@@ -50,7 +50,7 @@ class StepEmbedding(nn.Module):
     def __init__(self, dim: int = 128, hidden: int = 512):
         super().__init__()
         half = dim // 2
-        self.register_buffer("freqs", 10.0 ** (-4.0 * torch.arange(half) / max(1, half - 1)), persistent=False)
+        self.register_buffer("freqs", 10.0 ** (4.0 * torch.arange(half) / max(1, half - 1)), persistent=False)  # lmnt: 10^(+4i/63)
         self.fc1 = nn.Linear(dim, hidden)
         self.fc2 = nn.Linear(hidden, hidden)
 

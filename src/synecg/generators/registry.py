@@ -111,8 +111,11 @@ def spec(name: str) -> GeneratorSpec:
             config_cls=timediffusion.TimeDiffusionConfig,
             presets=timediffusion.PRESETS,
             network_cls=timediffusion.TimeDiffusionUNet,
+            # The authors' script multiplies a (B,1,1,1) SNR weight by a (B,12,L) loss: the broadcast
+            # (B,B,12,L) mean is mean(SNR) x mean(MSE), i.e. an unweighted x0 loss up to a constant
+            # factor, so "none" is what they ran ("snr" stays a ProcessConfig option, docs/generators.md).
             process=ProcessConfig(
-                train_steps=1000, beta_start=1e-4, beta_end=1e-2, zero_terminal_snr=True, prediction="sample", weighting="snr"
+                train_steps=1000, beta_start=1e-4, beta_end=1e-2, zero_terminal_snr=True, prediction="sample", weighting="none"
             ),
             optimizer=OptimizerConfig("adamw", betas=(0.95, 0.999), weight_decay=1e-6),
             modelled_leads=ALL_LEADS,

@@ -38,12 +38,17 @@ def hippo_legs_diagonal(n_state: int) -> torch.Tensor:
 
 
 class S4DKernel(nn.Module):
-    """Length-L convolution kernels of ``channels`` diagonal SSMs of state size ``d_state`` (even).
+    """Length-L convolution kernels of ``directions`` x ``channels`` diagonal SSMs of state size ``d_state`` (even).
 
-    ``forward(length) -> (channels, length)`` float32.
+    ``forward(length) -> (directions * channels, length)`` float32, forward direction first.
+    As in SSSD-ECG's S4 layer, Δ (log_dt), the state matrix λ and B are fixed buffers drawn at init
+    (only C is trained), there is one Δ per channel shared by both directions, and C starts with
+    unit variance (complex normal, E|C|² = 1).
     """
 
-    def __init__(self, channels: int, d_state: int = 64, init: str = "legs", dt_min: float = 1e-3, dt_max: float = 1e-1):
+    def __init__(
+        self, channels: int, d_state: int = 64, init: str = "legs", dt_min: float = 1e-3, dt_max: float = 1e-1, directions: int = 1
+    ):
         super().__init__()
         if d_state % 2:
             raise ValueError(f"d_state must be even (conjugate pairs), got {d_state}")
@@ -56,22 +61,24 @@ class S4DKernel(nn.Module):
             raise ValueError(f"S4D init must be 'legs' or 'lin', got {init!r}")
         lam = lam.to(torch.complex64).expand(channels, half).clone()
         log_dt = torch.rand(channels) * (math.log(dt_max) - math.log(dt_min)) + math.log(dt_min)
-        c = torch.randn(channels, half, dtype=torch.complex64) * (0.5**0.5)
-        self.log_dt = nn.Parameter(log_dt)
-        self.log_neg_re = nn.Parameter(torch.log(-lam.real))  # Re λ < 0 always (stable)
-        self.im = nn.Parameter(lam.imag)
+        c = torch.randn(directions * channels, half, dtype=torch.complex64)  # complex normal: variance 1
+        self.directions = directions
+        self.register_buffer("log_dt", log_dt)
+        self.register_buffer("log_neg_re", torch.log(-lam.real))  # Re λ < 0 always (stable)
+        self.register_buffer("im", lam.imag)
         self.c = nn.Parameter(torch.view_as_real(c))
 
     def forward(self, length: int) -> torch.Tensor:
         with torch.autocast(device_type=self.log_dt.device.type, enabled=False):
             dt = self.log_dt.float().exp()[:, None]
             lam = torch.complex(-self.log_neg_re.float().exp(), self.im.float())
-            dtlam = dt * lam  # (H, N/2)
+            dtlam = (dt * lam).repeat(self.directions, 1)  # (D*H, N/2): one Δ shared by the directions
+            lam = lam.repeat(self.directions, 1)
             c = torch.view_as_complex(self.c.float()) * (torch.exp(dtlam) - 1.0) / lam  # ZOH, B = 1
             steps = torch.arange(length, device=dt.device, dtype=torch.float32)
             # 2 Re(c e^{(a + ib) l}) = 2 e^{al} (Re c cos bl - Im c sin bl): real arithmetic is about
             # twice as fast as a complex Vandermonde product (forward and backward) on CPU.
-            decay = torch.exp(dtlam.real[:, :, None] * steps)  # (H, N/2, L)
+            decay = torch.exp(dtlam.real[:, :, None] * steps)  # (D*H, N/2, L)
             angle = dtlam.imag[:, :, None] * steps
             wave = c.real[:, :, None] * torch.cos(angle) - c.imag[:, :, None] * torch.sin(angle)
             return 2.0 * (decay * wave).sum(dim=1)
@@ -101,7 +108,7 @@ class S4Layer(nn.Module):
     def __init__(self, channels: int, d_state: int = 64, bidirectional: bool = True, init: str = "legs", dropout: float = 0.0):
         super().__init__()
         self.bidirectional = bidirectional
-        self.kernel = S4DKernel(channels * (2 if bidirectional else 1), d_state, init)
+        self.kernel = S4DKernel(channels, d_state, init, directions=2 if bidirectional else 1)
         self.d = nn.Parameter(torch.randn(channels))
         self.mix = nn.Conv1d(channels, channels, 1)
         self.dropout = nn.Dropout(dropout)
@@ -114,7 +121,7 @@ class S4Layer(nn.Module):
             # Recompute the (H, N/2, L) intermediates in backward instead of keeping them: at the
             # paper size they would hold ~0.8 GB per layer, 72 layers, whatever the batch size.
             return checkpoint(self.kernel, length, use_reentrant=False)
-        key = (length, *[(p.data_ptr(), p._version) for p in self.kernel.parameters()])
+        key = (length, *[(p.data_ptr(), p._version) for p in (*self.kernel.parameters(), *self.kernel.buffers())])
         if self._cache is None or self._cache[0] != key:
             self._cache = (key, self.kernel(length))
         return self._cache[1]

@@ -2,7 +2,8 @@
 
 A run killed at any point and started again ends with the same weights as an uninterrupted run on
 CPU, because everything a step depends on is either saved in the checkpoint (weights, optimiser,
-scheduler, EMA, torch generators, the global torch RNG) or a pure function of the step number (the
+scheduler, EMA, torch generators, the global torch RNG and, when CUDA is initialised, every CUDA
+device's RNG) or a pure function of the step number (the
 batch order, ``batch_indices``).
 """
 
@@ -81,7 +82,8 @@ def config_fingerprint(obj: Any) -> str:
 class CheckpointStore:
     """Atomic checkpoints in one folder: ``step_<N>.pt`` files, the newest ``keep`` kept.
 
-    A checkpoint is written to a temporary name and renamed, so a kill during ``save`` leaves the
+    Payloads hold only tensors and plain types and are read with ``weights_only=True`` (no pickled
+code runs on load). A checkpoint is written to a temporary name and renamed, so a kill during ``save`` leaves the
     previous checkpoint intact. Each carries the run's config fingerprint; ``latest`` ignores
     checkpoints of another config (a changed setting starts from scratch, it never resumes).
     """
@@ -103,7 +105,7 @@ class CheckpointStore:
 
     def latest(self) -> dict[str, Any] | None:
         for path in sorted(self.folder.glob("step_*.pt"), reverse=True):
-            payload = torch.load(path, map_location="cpu", weights_only=False)
+            payload = torch.load(path, map_location="cpu", weights_only=True)
             if payload.get("fingerprint") == self.fingerprint:
                 return payload
         return None
@@ -151,6 +153,9 @@ def run_loop(
         for name, gen in generators.items():
             gen.set_state(checkpoint["generators"][name])
         torch.set_rng_state(checkpoint["torch_rng"])
+        cuda_rng = checkpoint.get("cuda_rng", [])
+        if cuda_rng and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(cuda_rng)
         start = int(checkpoint["step"])
         _log(logger, f"resumed from checkpoint at step {start}")
     else:
@@ -163,6 +168,7 @@ def run_loop(
                 "components": {n: o.state_dict() for n, o in components.items()},
                 "generators": {n: g.get_state() for n, g in generators.items()},
                 "torch_rng": torch.get_rng_state(),
+                "cuda_rng": cuda_rng_states(),
             },
         )
 
@@ -195,6 +201,13 @@ def run_loop(
             break
     save(step)
     return LoopResult(final_step=step, resumed_from=start, stopped_by=stopped_by)
+
+
+def cuda_rng_states() -> list[torch.Tensor]:
+    """RNG state of every CUDA device when CUDA is initialised, else [] (CPU runs carry an empty list)."""
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        return torch.cuda.get_rng_state_all()
+    return []
 
 
 def warmup_cosine(optimizer: torch.optim.Optimizer, warmup_steps: int, total_steps: int, min_ratio: float = 0.0):
