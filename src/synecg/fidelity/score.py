@@ -220,8 +220,10 @@ def floor_rows(y_heldout: np.ndarray, per_class: int, rng: np.random.Generator) 
 def floor_intervals(train: dict[str, np.ndarray], heldout: dict[str, np.ndarray], rows: np.ndarray, y_heldout: np.ndarray,
                     references: dict[str, SpaceReference], cfg: FidelityConfig, seed: int, dataset: str) -> dict[str, float]:
     """95 % percentile-bootstrap interval of the floor's FID, MMD and sliced Wasserstein per space:
-    the floor records resampled with replacement within each class, ``floor_bootstrap`` times."""
-    if cfg.floor_bootstrap < 2:
+    the floor records resampled with replacement within each class, ``floor_bootstrap`` times.
+    No interval (an empty dict) where the floor holds no record: a validation split with fewer than
+    two records in every class (tiny test configs) leaves nothing to resample."""
+    if cfg.floor_bootstrap < 2 or len(rows) == 0:
         return {}
     rng = numpy_rng(seed, "fidelity", "floor-bootstrap", dataset)
     values: dict[str, list[float]] = {}
