@@ -66,6 +66,19 @@ for tsv in (workdir / "results" / "benchmarks").rglob("*.tsv"):
         row = next(csv.DictReader(f, delimiter="\t"), None)
     if row and row.get("max_rss") not in (None, "", "NA") and float(row["max_rss"]) > largest:
         largest, largest_job = float(row["max_rss"]), str(tsv.relative_to(workdir / "results" / "benchmarks"))
+per_rule = {}
+for tsv in (workdir / "results" / "benchmarks").rglob("*.tsv"):
+    with open(tsv) as f:
+        row = next(csv.DictReader(f, delimiter="\t"), None)
+    rule = tsv.relative_to(workdir / "results" / "benchmarks").parts[0]
+    count, seconds = per_rule.get(rule, (0, 0.0))
+    per_rule[rule] = (count + 1, seconds + (float(row["s"]) if row else 0.0))
+print("| rule | jobs | job wall s |")
+print("| --- | --- | --- |")
+for rule, (count, seconds) in sorted(per_rule.items(), key=lambda item: -item[1][1]):
+    print(f"| {rule} | {count} | {seconds:.0f} |")
+print(f"| all rules with a benchmark file | {sum(c for c, _ in per_rule.values())} | {sum(s for _, s in per_rule.values()):.0f} |")
+print()
 print("| cores | jobs | wall s | wall min | peak RSS, process tree (MB) | largest job max_rss (MB) | largest job |")
 print("| --- | --- | --- | --- | --- | --- | --- |")
 print(f"| {cores} | {jobs} | {wall:.0f} | {wall / 60:.1f} | {peak:.0f} | {largest:.0f} | {largest_job} |")

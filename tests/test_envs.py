@@ -200,6 +200,13 @@ def module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
+@cache
+def parsed_source(path: Path) -> tuple[ast.Module, dict]:
+    """A file's syntax tree and each node's parent (parsed once per session: many rules share modules)."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    return tree, {c: n for n in ast.walk(tree) for c in ast.iter_child_nodes(n)}
+
+
 MODULE = "<module>"  # the unit of a module's top-level code, run when it is imported
 
 
@@ -216,13 +223,9 @@ class ImportGraph:
     def __init__(self):
         self.third_party: dict[str, str] = {}
         self.seen: set[tuple[Path, str]] = set()
-        self.parsed: dict[Path, tuple[ast.Module, dict]] = {}
 
     def parse(self, path: Path):
-        if path not in self.parsed:
-            tree = ast.parse(path.read_text(), filename=str(path))
-            self.parsed[path] = tree, {c: n for n in ast.walk(tree) for c in ast.iter_child_nodes(n)}
-        return self.parsed[path]
+        return parsed_source(path)
 
     def package_of(self, path: Path) -> list[str]:
         if not path.is_relative_to(SRC):
@@ -327,6 +330,7 @@ class ImportGraph:
             self.visit(path, MODULE)
 
 
+@cache
 def third_party_imports(script: Path) -> dict[str, str]:
     """Top-level third-party module -> the file that imports it, for everything ``script`` runs."""
     graph = ImportGraph()
@@ -338,8 +342,14 @@ def third_party_imports(script: Path) -> dict[str, str]:
     return graph.third_party
 
 
+@cache
+def installed_distributions() -> dict[str, list[str]]:
+    """Top-level module -> distributions providing it (a scan of every installed package: once)."""
+    return packages_distributions()
+
+
 def distribution_of(module: str) -> str:
-    dists = packages_distributions().get(module)
+    dists = installed_distributions().get(module)
     assert dists, f"module {module} is imported but no installed distribution provides it"
     return canonicalize_name(dists[0])
 
