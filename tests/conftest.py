@@ -40,17 +40,19 @@ def shared_data() -> Path:
     return path
 
 
-def run_snakemake(workdir: Path, *args: str, configfiles: tuple[Path, ...] = (), cores: int = 2, check: bool = True):
+def run_snakemake(workdir: Path, *args: str, configfiles: tuple[Path, ...] = (), cores: int = 2, check: bool = True,
+                  base_config: Path = REPO_ROOT / "config" / "config.yaml"):
     """Run the project's Snakefile in ``workdir`` (a pytest tmp dir) as a user would, in a subprocess.
 
-    ``config/config.yaml`` is always the first config file, then ``configfiles`` overlay it (e.g.
-    ``tests/configs/tiny.yaml``). Returns the CompletedProcess; raises with the output when
-    ``check`` and the run failed.
+    ``base_config`` (``config/config.yaml``) is always the first config file, then ``configfiles``
+    overlay it (e.g. ``tests/configs/tiny.yaml``); overlays merge into mappings and cannot remove
+    keys (a dataset), so a test that needs fewer keys passes a reduced copy as ``base_config``.
+    Returns the CompletedProcess; raises with the output when ``check`` and the run failed.
     """
     import subprocess
     import sys
 
-    files = [REPO_ROOT / "config" / "config.yaml", *configfiles]
+    files = [base_config, *configfiles]
     cmd = [
         sys.executable, "-m", "snakemake", "-s", str(REPO_ROOT / "Snakefile"), "--directory", str(workdir),
         "--cores", str(cores), "--configfile", *map(str, files), *args,

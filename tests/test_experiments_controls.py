@@ -73,3 +73,45 @@ def test_class_balanced_copies_of_real_records_match_the_balanced_control_within
     copies = controls[(controls["generator"] == "copies") & (controls["reference"] == BALANCED)].iloc[0]
     assert copies["ci_low"] <= 0.0 <= copies["ci_high"], copies[["difference", "ci_low", "ci_high"]].to_dict()
     assert copies["ci_high"] - copies["ci_low"] < 1.0  # an interval that says something
+
+
+# --- the control banks' draws (synecg.experiments.controls) ---------------------------------------
+
+Y_TRAIN = np.array([0] * 12 + [1] * 30 + [2] * 3 + [4] * 5)  # classes 3, 5, 6 absent
+
+
+@pytest.mark.parametrize("prior", ["balanced", "real"])
+def test_control_bank_labels_are_the_generators_class_draw(prior):
+    from synecg.experiments.controls import bank_labels
+    from synecg.generators.diffusion import class_draws
+
+    ours = bank_labels(20, 7, prior, Y_TRAIN, np.random.default_rng(3))
+    assert np.array_equal(ours, class_draws(20, 7, prior, np.random.default_rng(3), Y_TRAIN))
+
+
+def test_copies_bank_rows_carry_their_own_labels_and_cover_each_class_evenly():
+    from synecg.experiments.controls import bank_labels, control_rows
+
+    labels = bank_labels(20, 7, "balanced", Y_TRAIN, np.random.default_rng(0))
+    rows = control_rows("copies", Y_TRAIN, labels, np.random.default_rng(1))
+    assert np.array_equal(Y_TRAIN[rows], labels) and np.bincount(labels).tolist() == [20, 20, 20, 0, 20]
+    uses = np.bincount(rows, minlength=len(Y_TRAIN))
+    for c in (0, 1, 2, 4):  # each record of a class used floor or ceil(20 / its count) times
+        n = int((Y_TRAIN == c).sum())
+        assert set(uses[Y_TRAIN == c]) <= {20 // n, -(-20 // n)}
+    with pytest.raises(ValueError, match="class 3"):
+        control_rows("copies", Y_TRAIN, np.array([3, 3]), np.random.default_rng(1))
+
+
+def test_shuffled_bank_rows_ignore_the_labels():
+    from synecg.experiments.controls import bank_labels, control_rows
+
+    labels = bank_labels(100, 7, "balanced", Y_TRAIN, np.random.default_rng(0))
+    rows = control_rows("shuffled", Y_TRAIN, labels, np.random.default_rng(1))
+    uses = np.bincount(rows, minlength=len(Y_TRAIN))
+    assert uses.max() - uses.min() <= 1  # every training record used evenly, whatever its class
+    # each bank class draws records in the split's class proportions, not its own class
+    for c in np.unique(labels):
+        share = np.bincount(Y_TRAIN[rows[labels == c]], minlength=5) / (labels == c).sum()
+        assert abs(share[1] - 30 / 50) < 0.15
+    assert np.mean(Y_TRAIN[rows] == labels) < 0.4

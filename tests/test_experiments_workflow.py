@@ -11,7 +11,7 @@ from experiment_fixtures import write_study_inputs
 from synecg.io import read_json
 
 EXPERIMENT_RULES = [
-    "train_real_classifier", "train_balanced_classifier", "evaluate_cross_dataset", "train_synthetic_classifier",
+    "build_control_bank", "train_real_classifier", "train_balanced_classifier", "evaluate_cross_dataset", "train_synthetic_classifier",
     "train_augmented_classifier", "train_equal_pool_classifier", "transfer_classifier", "aggregate_experiments",
     "plot_transfer_curves", "plot_augmentation", "plot_baseline_confusion", "plot_answer",
 ]
@@ -25,8 +25,10 @@ needs_envs = pytest.mark.skipif(
 
 
 def _overlay(tmp_path, generators):
+    """The fixture banks' generators; the control banks off (tests/test_experiments_control_banks.py runs them)."""
     path = tmp_path / "overlay.yaml"
-    path.write_text(yaml.safe_dump({"generators": {"enabled": generators}, "compute": {"device": "cpu"}}))
+    path.write_text(yaml.safe_dump({"generators": {"enabled": generators}, "compute": {"device": "cpu"},
+                                    "experiments": {"control_banks": []}}))
     return path
 
 
@@ -65,7 +67,7 @@ def test_experiment_stage_produces_tables_and_figures_from_fixture_inputs(tmp_pa
 
     # A change to the synthetic:real ratios re-runs the augmentation jobs only.
     overlay.write_text(yaml.safe_dump({"generators": {"enabled": GENERATORS}, "compute": {"device": "cpu"},
-                                       "experiments": {"augmentation_ratios": [0.2]}}))
+                                       "experiments": {"augmentation_ratios": [0.2], "control_banks": []}}))
     plan = run_snakemake(tmp_path, *_args(), "-n", configfiles=(TINY_CONFIG, overlay))
     jobs = _planned(plan.stdout)
     assert jobs.get("train_augmented_classifier") == 3
@@ -100,8 +102,11 @@ def test_paper_grid_plans_in_seconds(tmp_path):
     n_gen = len(paper["generators"]["enabled"]) + 1  # + all
     assert jobs["train_real_classifier"] == jobs["train_balanced_classifier"] == jobs["train_equal_pool_classifier"] == 3
     assert jobs["evaluate_cross_dataset"] == 1
-    for rule in ("train_synthetic_classifier", "train_augmented_classifier", "transfer_classifier"):
+    for rule in ("train_synthetic_classifier", "transfer_classifier"):
         assert jobs[rule] == 3 * n_gen
+    n_controls = len(paper["experiments"]["control_banks"])  # TrRSTeR only, never in the pool
+    assert n_controls == 2 and jobs["build_control_bank"] == 3 * n_controls
+    assert jobs["train_augmented_classifier"] == 3 * (n_gen + n_controls)
     assert seconds < 60, f"planning the paper grid took {seconds:.1f} s"
 
 

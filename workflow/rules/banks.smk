@@ -1,5 +1,6 @@
 # Stage 2c: banks common to all generators: the merged dataset's bank (by default the PTB-XL bank
-# plus the Chapman bank, as in the paper) and one figure per bank. Generator rules that sample a bank
+# plus the Chapman bank, as in the paper), one figure per bank, and the control banks of the
+# experiments (real training records written as banks, experiments.control_banks). Generator rules that sample a bank
 # constrain their dataset wildcard to TRAINED_DATASETS, so results/synthetic/merged/ has one producer.
 
 
@@ -71,3 +72,34 @@ rule plot_bank:
         sampling_rate=config["sampling_rate"],
     script:
         "../scripts/plot_bank.py"
+
+
+rule build_control_bank:
+    input:
+        records=f"{dataset_dir('{dataset}')}/records.csv",
+        train=f"{dataset_dir('{dataset}')}/train.npy",
+    output:
+        bank=f"{control_bank_dir('{dataset}', '{control}')}/bank.npy",
+        labels=f"{control_bank_dir('{dataset}', '{control}')}/labels.csv",
+        meta=f"{control_bank_dir('{dataset}', '{control}')}/bank.json",
+    log:
+        "logs/build_control_bank/{dataset}/{control}.log",
+    benchmark:
+        "results/benchmarks/build_control_bank/{dataset}/{control}.tsv"
+    wildcard_constraints:
+        control="|".join(CONTROL_BANKS),
+    conda:
+        "../../envs/eval.yaml"
+    threads: res("light", "threads")
+    resources:
+        mem_mb=res("data", "mem_mb"),
+        runtime=res("light", "runtime"),
+        gpu=res("light", "gpu"),
+    params:
+        generator=lambda w: control_generator(w.control),
+        data_dir=lambda w: dataset_dir(w.dataset),
+        per_class=lambda w: control_bank_size(w.dataset),
+        class_prior=config["bank"]["class_prior"],
+        seed=config["seed"],
+    script:
+        "../scripts/build_control_bank.py"

@@ -132,7 +132,8 @@ if SYNTHETIC_SETTINGS or EVALUATE_TRTS:
 
 if AUGMENT:
 
-    # Every TrRSTeR arm of one (dataset, generator): the whole bank and the ratio sweep.
+    # Every TrRSTeR arm of one (dataset, generator): the whole bank and the ratio sweep; the
+    # control banks (generator control-<name>) run here too.
     rule train_augmented_classifier:
         input:
             prepared=prepared_inputs,
@@ -143,6 +144,8 @@ if AUGMENT:
             "logs/train_augmented_classifier/{dataset}/{generator}.log",
         benchmark:
             "results/benchmarks/train_augmented_classifier/{dataset}/{generator}.tsv"
+        wildcard_constraints:
+            generator="|".join(EXPERIMENT_GENERATORS + CONTROL_GENERATORS),
         conda:
             "../../envs/torch.yaml"
         threads: res("classifier", "threads")

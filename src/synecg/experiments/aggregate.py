@@ -9,6 +9,10 @@ control (TrRTeR-balanced) at the same dataset and fraction, with raw and Holm (o
 p-values across each table's family of comparisons. Mean ± std over seeds is shown for every
 metric. TrSTeR / TrSTeS / TrRTeS are not paired: their fraction is of synthetic data or their test
 set is synthetic, so no real-only run spends the same real-data budget on the same test set.
+
+Control banks (generator ``control-<name>``, synecg.experiments.controls) are rows of their own,
+flagged ``control``; their p-values are adjusted in a family of their own, so switching the
+controls on changes no generator's adjusted p-value.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from synecg.classify.metrics import SUMMARY_METRICS
 from synecg.constants import CLASSES
 from synecg.experiments import stats
 from synecg.experiments.runs import load_predictions
-from synecg.experiments.settings import BALANCED, TRANSFER, fraction_label
+from synecg.experiments.settings import BALANCED, TRANSFER, fraction_label, is_control
 from synecg.io import atomic_path, read_json
 from synecg.seeding import numpy_rng
 
@@ -136,14 +140,14 @@ def compare(runs: pd.DataFrame, master_seed: int, metrics: Sequence[str], resamp
                                                          fraction_label(fraction), reference, metric))
                     rows.append({
                         "dataset": dataset, "setting": setting, "family": arm["family"].iloc[0], "generator": generator,
-                        "fraction": float(fraction), "reference": reference, "metric": metric,
+                        "control": is_control(generator), "fraction": float(fraction), "reference": reference, "metric": metric,
                         "difference": c.difference, "ci_low": c.low, "ci_high": c.high, "level": c.level,
                         "p_bootstrap": c.p_bootstrap, "wilcoxon_statistic": _nan(c.wilcoxon_statistic),
                         "p_wilcoxon": _nan(c.p_wilcoxon), "wilcoxon_note": getattr(c, "wilcoxon_note", ""),
                         "n_seeds": c.n_seeds, "n_records": c.n_records,
                     })
     return pd.DataFrame(rows, columns=[
-        "dataset", "setting", "family", "generator", "fraction", "reference", "metric", "difference", "ci_low",
+        "dataset", "setting", "family", "generator", "control", "fraction", "reference", "metric", "difference", "ci_low",
         "ci_high", "level", "p_bootstrap", "wilcoxon_statistic", "p_wilcoxon", "wilcoxon_note", "n_seeds", "n_records"])
 
 
@@ -154,14 +158,17 @@ def _nan(value: float | None) -> float:
 
 def adjust_family(comparisons: pd.DataFrame, method: str) -> pd.DataFrame:
     """Adds ``p_bootstrap_adj`` and ``p_wilcoxon_adj``: ``method`` (holm | fdr_bh) over the rows
-    given, which are one table's family of comparisons."""
+    given, which are one table's family of comparisons; the control banks' rows (generator
+    control-*) are a family of their own, so they neither dilute nor join the generators'."""
     out = comparisons.copy()
+    control = out["generator"].map(is_control).to_numpy(dtype=bool) if "generator" in out else np.zeros(len(out), bool)
     for col in ("p_bootstrap", "p_wilcoxon"):
         p = out[col].to_numpy(dtype=float)
         adjusted = np.full(len(p), np.nan)
-        defined = ~np.isnan(p)  # Wilcoxon is undefined with one seed or all differences zero
-        if defined.any():
-            adjusted[defined] = stats.adjust_pvalues(p[defined], method=method)
+        for members in (~control, control):
+            defined = members & ~np.isnan(p)  # Wilcoxon is undefined with one seed or all differences zero
+            if defined.any():
+                adjusted[defined] = stats.adjust_pvalues(p[defined], method=method)
         out[f"{col}_adj"] = adjusted
     return out
 
@@ -276,16 +283,17 @@ def answer_table(comparisons: pd.DataFrame, endpoint: Mapping[str, Any], metric:
     """The primary endpoint per dataset and generator: ``endpoint['setting']`` minus each
     reference at ``endpoint['fraction']`` in ``metric`` (the row whose reference is
     ``endpoint['reference']`` is the primary one), p-values adjusted over the table's rows, and
-    the per-class F1 differences of ``classes`` beside it (intervals, unadjusted: secondary)."""
+    the per-class F1 differences of ``classes`` beside it (intervals, unadjusted: secondary).
+    Control banks' rows (``control``) follow the generators', never primary, adjusted apart."""
     at = comparisons[(comparisons["setting"] == endpoint["setting"])
                      & np.isclose(comparisons["fraction"], float(endpoint["fraction"]))]
     main = adjust_family(at[at["metric"] == metric], method)
     rows = []  # empty when the grid has no runs of the endpoint's arm (no generator enabled)
     for r in main.to_dict("records"):
         row = {
-            "dataset": r["dataset"], "generator": r["generator"], "setting": r["setting"],
+            "dataset": r["dataset"], "generator": r["generator"], "control": r["control"], "setting": r["setting"],
             "reference": r["reference"], "fraction": r["fraction"], "metric": metric,
-            "primary": r["reference"] == endpoint["reference"],
+            "primary": r["reference"] == endpoint["reference"] and not r["control"],
             **{k: r[k] for k in ("difference", "ci_low", "ci_high", "p_bootstrap", "p_bootstrap_adj", "p_wilcoxon",
                                  "p_wilcoxon_adj", "n_seeds", "n_records", "level")},
             "adjustment": method,
@@ -297,16 +305,17 @@ def answer_table(comparisons: pd.DataFrame, endpoint: Mapping[str, Any], metric:
                 row[f"f1_{c}_{col}"] = float(f[col].iloc[0]) if len(f) else float("nan")
         rows.append(row)
     if not rows:
-        return pd.DataFrame(columns=["dataset", "generator", "setting", "reference", "fraction", "metric", "primary",
+        return pd.DataFrame(columns=["dataset", "generator", "control", "setting", "reference", "fraction", "metric", "primary",
                                      "difference", "ci_low", "ci_high", "p_bootstrap", "p_bootstrap_adj", "p_wilcoxon",
                                      "p_wilcoxon_adj", "n_seeds", "n_records", "level", "adjustment",
                                      *(f"f1_{c}_{k}" for c in classes for k in ("difference", "ci_low", "ci_high"))])
-    return pd.DataFrame(rows).sort_values(["dataset", "generator", "primary"], ascending=[True, True, False]).reset_index(drop=True)
+    order = ["dataset", "control", "generator", "primary", "reference"]
+    return pd.DataFrame(rows).sort_values(order, ascending=[True, True, True, False, False]).reset_index(drop=True)
 
 
 def answer_display(answer: pd.DataFrame, classes: Sequence[str]) -> pd.DataFrame:
     out = answer.loc[:, ["dataset", "generator", "setting", "reference"]].copy()
-    out["endpoint"] = ["primary" if p else "secondary" for p in answer["primary"]]
+    out["endpoint"] = ["control" if c else "primary" if p else "secondary" for p, c in zip(answer["primary"], answer["control"])]
     out["Δ (95 % CI)"] = [f"{r['difference']:+.3f} {_fmt_ci(r['ci_low'], r['ci_high'])}" for r in answer.to_dict("records")]
     for col, title in (("p_bootstrap", "p boot"), ("p_bootstrap_adj", "p boot adj"), ("p_wilcoxon", "p Wilcoxon"),
                        ("p_wilcoxon_adj", "p Wilcoxon adj")):
@@ -332,7 +341,8 @@ def study_tables(runs: pd.DataFrame, master_seed: int, resamples: int, level: fl
             f"{METRIC_TITLES[primary]}; other metrics mean ± std over seeds.")
     paired = (f"Differences paired on the same test records and seeds (arm - reference): paired two-level "
               f"bootstrap interval and p-value, Wilcoxon signed-rank over seeds; p-values adjusted ({method}) "
-              f"across this table's comparisons, raw and adjusted side by side.")
+              f"across this table's comparisons, raw and adjusted side by side; the control banks' rows "
+              f"(generator control-*: real training records as a bank) form a family of their own.")
     main = list(SUMMARY_METRICS)
     tables: dict[str, tuple[pd.DataFrame, pd.DataFrame, str]] = {}
     tables["experiments_summary"] = (
@@ -353,7 +363,9 @@ def study_tables(runs: pd.DataFrame, master_seed: int, resamples: int, level: fl
     )
     for name, family, caption in (
         ("augmentation", "TrRSTeR", "Augmentation arms (TrRSTeR: the whole bank; -r<k>: k x the real subset of "
-                                    "class-balanced synthetic data; -equal: the pool at one bank's size), real test"),
+                                    "class-balanced synthetic data; -equal: the pool at one bank's size; generator "
+                                    "control-shuffled / control-copies: control banks of real training records with "
+                                    "labels unrelated to the signals / class-balanced copies), real test"),
         ("transfer", TRANSFER, "Transfer learning (synthetic pre-training; fine-tuning the head only or all layers on real data)"),
     ):
         runs_of = own[own["family"] == family]
@@ -363,7 +375,7 @@ def study_tables(runs: pd.DataFrame, master_seed: int, resamples: int, level: fl
         numeric = part.merge(family_rows, on=["dataset", "setting", "generator", "fraction"], how="left", suffixes=("", "_cmp"))
         tables[name] = (numeric, display, f"{caption}, against TrRTeR and TrRTeR-balanced at the same fractions and seeds. {boot} {paired}")
     all_family = adjust_family(comparisons[comparisons["metric"] == primary], method)
-    cmp_display = all_family.loc[:, ["dataset", "setting", "generator", "fraction", "reference", "n_seeds", "n_records"]].copy()
+    cmp_display = all_family.loc[:, ["dataset", "setting", "generator", "control", "fraction", "reference", "n_seeds", "n_records"]].copy()
     cmp_display["fraction"] = (all_family["fraction"] * 100).round().astype(int).astype(str) + " %"
     cmp_display[f"Δ {METRIC_TITLES[primary]} ({pct} CI)"] = [_fmt_ci(lo, hi) if np.isnan(d) else f"{d:+.3f} {_fmt_ci(lo, hi)}"
                                                              for d, lo, hi in zip(all_family["difference"], all_family["ci_low"], all_family["ci_high"])]
@@ -389,6 +401,8 @@ def study_tables(runs: pd.DataFrame, master_seed: int, resamples: int, level: fl
             f"{endpoint['setting']} minus {endpoint['reference']} at {float(endpoint['fraction']) * 100:g} % of the real "
             f"training data, per dataset and generator; the rows against TrRTeR are secondary. {paired} Per-class F1 "
             f"differences of the rare classes ({', '.join(answer_classes)}) beside it, unadjusted; 'absent': the class "
-            "has no record in the test split.",
+            "has no record in the test split. Rows 'control' (generator control-*) run the same arm with a control "
+            "bank of real training records: control-shuffled (labels unrelated to the signals) should gain nothing, "
+            "control-copies (class-balanced copies) should match TrRTeR-balanced.",
         )
     return tables

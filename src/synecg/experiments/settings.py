@@ -20,6 +20,10 @@ class-balanced synthetic draw of ratio x the real subset's size; ``TrRSTeR`` add
 (the paper); ``TrRSTeR-equal`` (pool ``all`` only): the pool drawn down to one member bank's size.
 ``transfer-head`` / ``transfer-all``: fine-tuning with the convolutions frozen or not.
 
+Control banks (synecg.experiments.controls) stand in the generator slot as ``control-<name>``
+(``control-shuffled``, ``control-copies``): banks of real training records run through the TrRSTeR
+arms like a generator's bank, so every study shows what "more rows" alone gives.
+
 The fraction of a run subsamples the training data the setting names: the real training split in
 TrRTeR, TrRTeS, TrRSTeR and transfer fine-tuning, the synthetic training split in TrSTeR and
 TrSTeS. Validation and test sets are always whole.
@@ -41,6 +45,7 @@ TRANSFER = "transfer"
 BALANCED = "TrRTeR-balanced"
 EQUAL_POOL = "TrRSTeR-equal"
 TRANSFER_TRAINABLE: tuple[str, ...] = ("head", "all")
+CONTROL_PREFIX = "control-"  # generator slot of the control banks: control-shuffled, control-copies
 EXPERIMENTS_DIR = "results/experiments"
 TUNING_DIR = "results/tuning"
 
@@ -60,6 +65,16 @@ def fraction_label(fraction: float) -> str:
 def ratio_setting(ratio: float) -> str:
     """The TrRSTeR arm adding ``ratio`` x the real subset's size of synthetic data: 0.25 -> 'TrRSTeR-r0.25'."""
     return f"TrRSTeR-r{float(ratio):g}"
+
+
+def control_generator(name: str) -> str:
+    """The generator slot of a control bank in paths and tables: 'shuffled' -> 'control-shuffled'."""
+    return f"{CONTROL_PREFIX}{name}"
+
+
+def is_control(generator: str) -> bool:
+    """True for a control bank's generator slot (control-shuffled, control-copies)."""
+    return str(generator).startswith(CONTROL_PREFIX)
 
 
 def transfer_setting(trainable: str) -> str:

@@ -114,13 +114,13 @@ def plot_confusion_matrices(records: Mapping[str, Sequence[Mapping[str, Any]]], 
 def plot_answer_forest(answer: pd.DataFrame, path: str | Path) -> None:
     """Forest plot of the answer table: per dataset and generator, the paired difference of the
     primary endpoint (augmented minus reference) with its interval, one marker per reference
-    (filled: the primary comparison), adjusted p-values written beside; zero line dashed."""
-    rows = answer.sort_values(["dataset", "generator", "primary"], ascending=[True, True, False]).reset_index(drop=True)
+    (filled: the primary comparison; grey: a control bank), adjusted p-values written beside; zero line dashed."""
+    rows = answer.reset_index(drop=True)  # answer_table's order: per dataset the generators, then the controls
     fig = Figure(figsize=(8.0, 0.45 * len(rows) + 1.4), layout="constrained")
     ax = fig.subplots()
     y = np.arange(len(rows))[::-1]
     for yi, r in zip(y, rows.to_dict("records")):
-        color = "C0" if r["primary"] else "C1"
+        color = "0.5" if r.get("control", False) else "C0" if r["primary"] else "C1"
         ax.errorbar(r["difference"], yi, xerr=[[r["difference"] - r["ci_low"]], [r["ci_high"] - r["difference"]]],
                     fmt="o" if r["primary"] else "s", color=color, mfc=color if r["primary"] else "white", capsize=3)
         p = r["p_bootstrap_adj"]

@@ -1,9 +1,12 @@
 # Imports, constants and input functions of the experiments stage (experiments.smk holds its rules).
 from synecg.experiments.settings import (
     BALANCED,
+    CONTROL_PREFIX,
     EQUAL_POOL,
     REAL_GENERATOR,
+    control_generator,
     fraction_label,
+    is_control,
     manifest_path,
     job_preset,
     model_settings,
@@ -32,7 +35,16 @@ SYNTHETIC_SETTINGS = [
     s for s in ("TrSTeR", "TrSTeS") if s in EXPERIMENTS["settings"] and GENERATORS
 ]
 EVALUATE_TRTS = "TrRTeS" in EXPERIMENTS["settings"] and bool(GENERATORS)
-AUGMENT = "TrRSTeR" in EXPERIMENTS["settings"] and bool(GENERATORS)
+# Control banks (real training records as banks) run the TrRSTeR arms only, each in the generator
+# slot control-<name>; they never join the pool `all`, nor TrSTeR/TrRTeS/transfer/fidelity.
+CONTROLS = list(EXPERIMENTS["control_banks"])
+if CONTROLS and "TrRSTeR" not in EXPERIMENTS["settings"]:
+    raise ValueError(
+        f"experiments.control_banks {CONTROLS} run the TrRSTeR arms: add TrRSTeR to "
+        "experiments.settings or set experiments.control_banks: []"
+    )
+CONTROL_GENERATORS = [control_generator(c) for c in CONTROLS]
+AUGMENT = "TrRSTeR" in EXPERIMENTS["settings"] and bool(GENERATORS or CONTROLS)
 TRANSFER_ON = EXPERIMENTS["transfer"]["enabled"] and bool(GENERATORS)
 TRANSFER_SEEDS = list(EXPERIMENTS["transfer"]["seeds"]) if TRANSFER_ON else []
 TRANSFER_SETTINGS = [transfer_setting(t) for t in EXPERIMENTS["transfer"]["trainable"]]
@@ -103,12 +115,19 @@ def pool_parts(generator):
     return POOL if generator == "all" else [generator]
 
 
-def experiment_bank_files(dataset, generator):
-    return [f for g in pool_parts(generator) for f in bank_files(dataset, g)]
-
-
 def experiment_bank_dirs(dataset, generator):
+    """Bank folders of {generator}: its bank, the pool's for `all`, a control bank's for control-*."""
+    if is_control(generator):
+        return [control_bank_dir(dataset, generator.removeprefix(CONTROL_PREFIX))]
     return [d for g in pool_parts(generator) for d in bank_dirs(dataset, g)]
+
+
+def experiment_bank_files(dataset, generator):
+    return [
+        f"{d}/{f}"
+        for d in experiment_bank_dirs(dataset, generator)
+        for f in ("bank.npy", "labels.csv", "bank.json")
+    ]
 
 
 def bank_inputs(wildcards):
@@ -164,6 +183,8 @@ def all_experiment_manifests():
                 files += manifests(d, augment_settings(g), g)
             if TRANSFER_ON:
                 files += manifests(d, TRANSFER_SETTINGS, g)
+        for g in CONTROL_GENERATORS:
+            files += manifests(d, augment_settings(g), g)
     for target in CROSS_DATASETS:
         files += manifests("merged", ["TrRTeR"], REAL_GENERATOR, target)
     return files
