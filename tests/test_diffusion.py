@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from synecg.generators import diffusion_train
-from synecg.generators.diffusion import DiffusionProcess, ProcessConfig, class_draws
+from synecg.generators.bank import class_draws
+from synecg.generators.diffusion import DiffusionProcess, ProcessConfig
 from synecg.generators.diffusion_train import Runtime, TrainSettings, load_network, sample_diffusion, train_diffusion
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

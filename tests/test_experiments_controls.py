@@ -80,19 +80,11 @@ def test_class_balanced_copies_of_real_records_match_the_balanced_control_within
 Y_TRAIN = np.array([0] * 12 + [1] * 30 + [2] * 3 + [4] * 5)  # classes 3, 5, 6 absent
 
 
-@pytest.mark.parametrize("prior", ["balanced", "real"])
-def test_control_bank_labels_are_the_generators_class_draw(prior):
-    from synecg.experiments.controls import bank_labels
-    from synecg.generators.diffusion import class_draws
-
-    ours = bank_labels(20, 7, prior, Y_TRAIN, np.random.default_rng(3))
-    assert np.array_equal(ours, class_draws(20, 7, prior, np.random.default_rng(3), Y_TRAIN))
-
-
 def test_copies_bank_rows_carry_their_own_labels_and_cover_each_class_evenly():
-    from synecg.experiments.controls import bank_labels, control_rows
+    from synecg.experiments.controls import control_rows
+    from synecg.generators.bank import class_draws
 
-    labels = bank_labels(20, 7, "balanced", Y_TRAIN, np.random.default_rng(0))
+    labels = class_draws(20, 7, "balanced", np.random.default_rng(0), Y_TRAIN)
     rows = control_rows("copies", Y_TRAIN, labels, np.random.default_rng(1))
     assert np.array_equal(Y_TRAIN[rows], labels) and np.bincount(labels).tolist() == [20, 20, 20, 0, 20]
     uses = np.bincount(rows, minlength=len(Y_TRAIN))
@@ -104,9 +96,10 @@ def test_copies_bank_rows_carry_their_own_labels_and_cover_each_class_evenly():
 
 
 def test_shuffled_bank_rows_ignore_the_labels():
-    from synecg.experiments.controls import bank_labels, control_rows
+    from synecg.experiments.controls import control_rows
+    from synecg.generators.bank import class_draws
 
-    labels = bank_labels(100, 7, "balanced", Y_TRAIN, np.random.default_rng(0))
+    labels = class_draws(100, 7, "balanced", np.random.default_rng(0), Y_TRAIN)
     rows = control_rows("shuffled", Y_TRAIN, labels, np.random.default_rng(1))
     uses = np.bincount(rows, minlength=len(Y_TRAIN))
     assert uses.max() - uses.min() <= 1  # every training record used evenly, whatever its class

@@ -6,8 +6,8 @@ import numpy as np
 
 from synecg.constants import CLASSES
 from synecg.data.store import load_split
-from synecg.experiments.controls import bank_labels, control_rows
-from synecg.generators.bank import write_bank
+from synecg.experiments.controls import control_rows
+from synecg.generators.bank import class_draws, write_bank
 from synecg.runtime import rule_logger
 from synecg.seeding import derive_seed, numpy_rng
 
@@ -16,7 +16,7 @@ dataset, kind = snakemake.wildcards.dataset, snakemake.wildcards.control
 seed, per_class, prior = snakemake.params.seed, snakemake.params.per_class, snakemake.params.class_prior
 
 x_train, y_train, records = load_split(snakemake.params.data_dir, "train")
-labels = bank_labels(per_class, len(CLASSES), prior, y_train, numpy_rng(seed, "control_bank", dataset, kind, "labels"))
+labels = class_draws(per_class, len(CLASSES), prior, numpy_rng(seed, "control_bank", dataset, kind, "labels"), y_train)
 rows = control_rows(kind, y_train, labels, numpy_rng(seed, "control_bank", dataset, kind, "rows"))
 order = np.argsort(rows, kind="stable")  # read the memory-mapped split in file order
 x = np.empty((len(rows), *x_train.shape[1:]), dtype=np.float32)

@@ -8,7 +8,7 @@ import torch
 from synecg.constants import CLASSES
 from synecg.data.store import load_split
 from synecg.generators.bank import file_sha256, write_bank
-from synecg.generators.diffusion import class_draws
+from synecg.generators.bank import class_draws
 from synecg.generators.diffusion_train import Runtime, sample_diffusion
 from synecg.runtime import rule_logger, select_device, set_threads
 from synecg.seeding import derive_seed, numpy_rng

@@ -10,7 +10,7 @@ import torch
 from synecg.constants import CLASS_INDEX, CLASSES, N_CLASSES
 from synecg.data.store import kept_rows, read_records
 from synecg.generators.bank import file_sha256, write_bank
-from synecg.generators.diffusion import class_draws
+from synecg.generators.bank import class_draws
 from synecg.generators.timevqvae.config import SamplingConfig
 from synecg.generators.timevqvae.train import build_stage1, build_stage2, load_payload, sample
 from synecg.runtime import rule_logger, select_device, set_threads

@@ -20,20 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
+
 CONTROL_BANKS: tuple[str, ...] = ("shuffled", "copies")
-
-
-def bank_labels(n_per_class: int, n_classes: int, prior: str, y_train: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """The class draw of a generator's bank (synecg.generators.diffusion.class_draws, equal output
-    for the same rng; tested), here without that module's torch and diffusers imports, which
-    cost a control-bank job ~15 s: ``balanced``, n_per_class of each class present in
-    ``y_train``; ``real``, n_per_class x n_classes draws from its class frequencies, sorted."""
-    counts = np.bincount(np.asarray(y_train), minlength=n_classes)
-    if prior == "balanced":
-        return np.repeat(np.flatnonzero(counts > 0), n_per_class).astype(np.int64)
-    if prior == "real":
-        return np.sort(rng.choice(n_classes, size=n_per_class * n_classes, p=counts / counts.sum())).astype(np.int64)
-    raise ValueError(f"class prior must be 'balanced' or 'real', got {prior!r}")
 
 
 def even_cover(n_rows: int, n_wanted: int, rng: np.random.Generator) -> np.ndarray:

@@ -171,31 +171,6 @@ class DiffusionProcess:
         return asdict(self.cfg)
 
 
-def class_draws(
-    n_per_class: int,
-    n_classes: int,
-    prior: str,
-    rng: np.random.Generator,
-    train_labels: np.ndarray | None = None,
-) -> np.ndarray:
-    """Class indices of a bank: ``balanced`` (n_per_class of each class, in class order) or ``real``
-    (n_per_class * n_classes draws from the training-split class frequencies, sorted).
-
-    A class absent from the training split cannot be learned, so ``balanced`` skips classes whose
-    training count is 0 when ``train_labels`` is given.
-    """
-    counts = np.bincount(train_labels, minlength=n_classes) if train_labels is not None else np.ones(n_classes)
-    if prior == "balanced":
-        present = np.flatnonzero(counts > 0)
-        return np.repeat(present, n_per_class).astype(np.int64)
-    if prior == "real":
-        if train_labels is None:
-            raise ValueError("class_prior 'real' needs the training labels")
-        p = counts / counts.sum()
-        return np.sort(rng.choice(n_classes, size=n_per_class * n_classes, p=p)).astype(np.int64)
-    raise ValueError(f"class prior must be 'balanced' or 'real', got {prior!r}")
-
-
 def _autocast(device: torch.device, enabled: bool):
     if enabled and device.type == "cuda":
         return torch.autocast("cuda", dtype=torch.bfloat16)
