@@ -25,8 +25,9 @@ TARGETS = ["results/tables/fidelity.csv"] + [
     f"results/figures/fidelity/{d}/{g}/{name}.png" for d in DATASETS for g in GENERATORS for name in FIGURES
 ] + [f"results/figures/fidelity/ptbxl/{EXTERNAL}/{name}.png" for name in FIGURES]
 # Only the fidelity stage runs: the fixture data and banks stand in for the data and generator stages.
-FIDELITY_RULES = ["train_fidelity_extractor", "embed_real", "embed_bank", "score_fidelity",
-                  "score_fidelity_reference", "tabulate_fidelity", "plot_fidelity"]
+# (One generator: no pool `all`, so no fidelity_pool rule.)
+FIDELITY_RULES = ["train_fidelity_extractor", "embed_real", "fidelity_bank", "fidelity_external_bank",
+                  "score_fidelity_reference", "tabulate_fidelity"]
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 needs_envs = pytest.mark.skipif(
     not (REPO_ROOT / "envs" / "torch.yaml").exists() or not (REPO_ROOT / "envs" / "eval.yaml").exists(),
@@ -101,6 +102,9 @@ def test_fidelity_stage_writes_metrics_table_and_figures(fidelity_run):
     for target in TARGETS[1:]:
         assert (workdir / target).stat().st_size > 10_000, target
     assert (workdir / "results/fidelity/ptbxl/sssd/features.npz").exists()
+    # The bank's job also drew the bank figure; the external bank gets none (it is not one of ours).
+    assert (workdir / "results/figures/banks/ptbxl/sssd.png").stat().st_size > 10_000
+    assert not (workdir / f"results/figures/banks/ptbxl/{EXTERNAL}.png").exists()
     # Nothing left to do: features are cached, nothing re-runs.
     plan = run_snakemake(workdir, "-n", "--allowed-rules", *FIDELITY_RULES, "--cores", "2", *TARGETS, configfiles=configs)
     assert "Nothing to be done" in plan.stdout + plan.stderr

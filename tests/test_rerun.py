@@ -106,15 +106,16 @@ def workflow_rules() -> frozenset[str]:
 
 
 def fidelity_rows_using(datasets: list[str], generators: list[str]) -> set[str]:
-    """Fidelity jobs that read the banks of ``generators`` (``all`` included by the caller), with
-    the table over them; empty while the fidelity stage is not part of the workflow."""
-    if "score_fidelity" not in workflow_rules():
+    """Fidelity jobs that read the banks of ``generators`` (``all``: the pool, included by the
+    caller), with the table over them; empty while the fidelity stage is not part of the workflow.
+    One job per bank embeds, scores and draws its figures and its bank figure; the pool's job
+    scores its members' cached features."""
+    if "fidelity_bank" not in workflow_rules():
         return set()
     single = [g for g in generators if g != "all"]
     return (
-        jobs("embed_bank", dataset=datasets, generator=single)
-        | jobs("score_fidelity", dataset=datasets, generator=generators)
-        | jobs("plot_fidelity", dataset=datasets, generator=generators)
+        jobs("fidelity_bank", dataset=datasets, generator=single)
+        | (jobs("fidelity_pool", dataset=datasets) if "all" in generators else set())
         | {"tabulate_fidelity"}
     )
 
@@ -122,13 +123,13 @@ def fidelity_rows_using(datasets: list[str], generators: list[str]) -> set[str]:
 def fidelity_stage() -> set[str]:
     """Every fidelity job: its feature extractor is a classifier trained with the classifier
     settings, so a classifier change re-runs the stage; empty without the fidelity stage."""
-    if "score_fidelity" not in workflow_rules():
+    if "fidelity_bank" not in workflow_rules():
         return set()
     return (
         jobs("train_fidelity_extractor", dataset=DATASETS)
         | jobs("embed_real", dataset=DATASETS)
         | jobs("score_fidelity_reference", dataset=DATASETS)
-        | fidelity_rows_using(DATASETS, GENERATORS + ["all"])
+        | fidelity_rows_using(DATASETS, GENERATORS + ["all"] * (len(POOL) > 1))
     )
 
 
@@ -171,10 +172,9 @@ def test_deleting_a_bank_recreates_it_and_its_dependants_without_retraining(stud
     expected = (
         jobs("sample_bank", dataset=["chapman"], generator=["diffwave"])
         | jobs("concat_merged_bank", generator=["diffwave"])
-        | jobs("plot_bank", dataset=["chapman", "merged"], generator=["diffwave"])
         | classifier_jobs_using(with_pool("diffwave"), ["chapman", "merged"])
         | BANK_AGGREGATES
-        | fidelity_rows_using(["chapman", "merged"], ["diffwave", "all"])
+        | fidelity_rows_using(["chapman", "merged"], with_pool("diffwave"))
     )
     assert planned_jobs(study) == expected
 
@@ -201,9 +201,8 @@ def test_changing_one_generator_reruns_its_training_banks_and_the_rows_using_it(
         jobs("train_generator", dataset=SOURCES, generator=[generator])
         | jobs("sample_bank", dataset=SOURCES, generator=[generator])
         | jobs("concat_merged_bank", generator=[generator])
-        | jobs("plot_bank", dataset=DATASETS, generator=[generator])
         | classifier_jobs_using(with_pool(generator))
         | BANK_AGGREGATES
-        | fidelity_rows_using(DATASETS, [generator, "all"])
+        | fidelity_rows_using(DATASETS, with_pool(generator))
     )
     assert planned_jobs(study, configfiles=configs) == expected

@@ -1,6 +1,7 @@
 # Stage 2c: banks common to all generators: the merged dataset's bank (by default the PTB-XL bank
-# plus the Chapman bank, as in the paper), one figure per bank, and the control banks of the
-# experiments (real training records written as banks, experiments.control_banks). Generator rules that sample a bank
+# plus the Chapman bank, as in the paper) and the control banks of the experiments (real training
+# records written as banks, experiments.control_banks). Each bank's figure is drawn by its fidelity
+# job (rule fidelity_bank, workflow/rules/fidelity.smk), which loads the bank and the real records anyway. Generator rules that sample a bank
 # constrain their dataset wildcard to TRAINED_DATASETS, so results/synthetic/merged/ has one producer.
 
 
@@ -37,41 +38,6 @@ if "merged" in DATASETS and MERGED_BANK == "concat":
             },
         script:
             "../scripts/concat_merged_bank.py"
-
-
-rule plot_bank:
-    input:
-        bank=lambda w: bank_files(w.dataset, w.generator),
-        records=f"{dataset_dir('{dataset}')}/records.csv",
-        train=f"{dataset_dir('{dataset}')}/train.npy",
-    output:
-        report(
-            "results/figures/banks/{dataset}/{generator}.png",
-            caption="../report/plot_bank.rst",
-            category="Generators",
-            subcategory="{dataset}",
-            labels={"dataset": "{dataset}", "generator": "{generator}"},
-        ),
-    log:
-        "logs/plot_bank/{dataset}/{generator}.log",
-    benchmark:
-        "results/benchmarks/plot_bank/{dataset}/{generator}.tsv"
-    wildcard_constraints:
-        generator="|".join(GENERATORS),
-    conda:
-        "../../envs/eval.yaml"
-    threads: res("light", "threads")
-    resources:
-        mem_mb=res("light", "mem_mb"),
-        runtime=res("light", "runtime"),
-        gpu=res("light", "gpu"),
-    params:
-        bank=lambda w: bank_dir(w.dataset, w.generator),
-        dataset_dir=lambda w: dataset_dir(w.dataset),
-        seed=config["seed"],
-        sampling_rate=config["sampling_rate"],
-    script:
-        "../scripts/plot_bank.py"
 
 
 rule build_control_bank:

@@ -15,8 +15,8 @@ validate(config, schema="../schemas/config.schema.yaml")
 SOURCE_DATASETS = [d for d in ("ptbxl", "chapman") if d in config["datasets"]]
 DATASETS = SOURCE_DATASETS + (["merged"] if len(SOURCE_DATASETS) == 2 else [])
 
-# Generators: the enabled ones; `all` is the union of their banks (read together, never copied).
-# The experiments' `all` is the pool of the enabled members of experiments.pool.members.
+# Generators: the enabled ones. `all` is the pool of the enabled members of experiments.pool.members
+# (POOL, common/experiments.smk), read together and never copied, in the experiments and fidelity alike.
 GENERATORS = list(config["generators"]["enabled"])
 GENERATORS_AND_ALL = GENERATORS + (["all"] if len(GENERATORS) > 1 else [])
 
@@ -46,19 +46,23 @@ def bank_dir(dataset, generator):
 
 
 def bank_files(dataset, generator):
-    """The files of every bank that makes up (dataset, generator); `all` is the union of banks."""
-    parts = GENERATORS if generator == "all" else [generator]
+    """The files of one generator's bank (the bank contract)."""
     return [
-        f"{bank_dir(dataset, g)}/{f}"
-        for g in parts
+        f"{d}/{f}"
+        for d in bank_dirs(dataset, generator)
         for f in ("bank.npy", "labels.csv", "bank.json")
     ]
 
 
 def bank_dirs(dataset, generator):
-    """Bank folders for (dataset, generator): one folder, or all enabled ones for `all`."""
-    parts = GENERATORS if generator == "all" else [generator]
-    return [bank_dir(dataset, g) for g in parts]
+    """The folder of one generator's bank, as a list. The pool `all` has no bank of its own: its
+    members are pool_parts("all") (experiments.pool.members, common/experiments.smk), for the
+    experiments and the fidelity stage alike."""
+    if generator == "all":
+        raise ValueError(
+            "bank_dirs: `all` is a pool, not a bank; use pool_parts('all')"
+        )
+    return [bank_dir(dataset, generator)]
 
 
 def res(family, key):

@@ -63,20 +63,30 @@ rule embed_real:
         "../scripts/embed_real.py"
 
 
-rule embed_bank:
+rule fidelity_bank:
     input:
         bank=fidelity_bank_files,
-        model=f"{FIDELITY_DIR}/{{dataset}}/extractor.pt",
-        real=f"{FIDELITY_DIR}/{{dataset}}/real_features.npz",
         prepared=fidelity_prepared,
+        model=f"{FIDELITY_DIR}/{{dataset}}/extractor.pt",
+        extractor=f"{FIDELITY_DIR}/{{dataset}}/extractor.json",
+        real=f"{FIDELITY_DIR}/{{dataset}}/real_features.npz",
     output:
-        f"{FIDELITY_DIR}/{{dataset}}/{{generator}}/features.npz",
+        **fidelity_figure_outputs("{generator}"),
+        features=f"{FIDELITY_DIR}/{{dataset}}/{{generator}}/features.npz",
+        metrics=f"{FIDELITY_DIR}/{{dataset}}/{{generator}}/metrics.json",
+        bank_figure=report(
+            "results/figures/banks/{dataset}/{generator}.png",
+            caption="../report/plot_bank.rst",
+            category="Generators",
+            subcategory="{dataset}",
+            labels={"dataset": "{dataset}", "generator": "{generator}"},
+        ),
     log:
-        "logs/embed_bank/{dataset}/{generator}.log",
+        "logs/fidelity_bank/{dataset}/{generator}.log",
     benchmark:
-        "results/benchmarks/embed_bank/{dataset}/{generator}.tsv"
+        "results/benchmarks/fidelity_bank/{dataset}/{generator}.tsv"
     wildcard_constraints:
-        generator="|".join(FIDELITY_BANKS),
+        generator="|".join(GENERATORS),
     conda:
         "../../envs/eval.yaml"
     threads: res("fidelity", "threads")
@@ -85,48 +95,68 @@ rule embed_bank:
         runtime=res("fidelity", "runtime"),
         gpu=res("fidelity", "gpu"),
     params:
-        bank_dir=lambda w: fidelity_bank_dirs(w.dataset, w.generator)[0],
+        bank_dirs=lambda w: fidelity_bank_dirs(w.dataset, w.generator),
         external=lambda w: w.generator in FIDELITY_EXTERNAL,
         data_dir=lambda w: dataset_dir(w.dataset),
-        randconv=FIDELITY["randconv"],
-        physiology_max_per_class=FIDELITY["physiology_max_per_class"],
+        fidelity=FIDELITY_METRICS,
+        plots=FIDELITY["plots"],
         seed=config["seed"],
         fs=config["sampling_rate"],
         device=config["compute"]["device"],
     script:
-        "../scripts/embed_bank.py"
+        "../scripts/fidelity_bank.py"
 
 
-rule score_fidelity:
-    input:
-        prepared=fidelity_prepared,
-        real=f"{FIDELITY_DIR}/{{dataset}}/real_features.npz",
-        extractor=f"{FIDELITY_DIR}/{{dataset}}/extractor.json",
-        bank=fidelity_bank_files,
-        features=fidelity_bank_features,
-    output:
-        f"{FIDELITY_DIR}/{{dataset}}/{{generator}}/metrics.json",
-    log:
-        "logs/score_fidelity/{dataset}/{generator}.log",
-    benchmark:
-        "results/benchmarks/score_fidelity/{dataset}/{generator}.tsv"
-    wildcard_constraints:
-        generator="|".join(FIDELITY_BANKS),
-    conda:
-        "../../envs/eval.yaml"
-    threads: res("fidelity", "threads")
-    resources:
-        mem_mb=res("fidelity", "mem_mb"),
-        runtime=res("fidelity", "runtime"),
-        gpu=res("fidelity", "gpu"),
-    params:
-        data_dir=lambda w: dataset_dir(w.dataset),
-        bank_dirs=lambda w: fidelity_bank_dirs(w.dataset, w.generator),
-        fidelity=FIDELITY_METRICS,
-        seed=config["seed"],
-        fs=config["sampling_rate"],
-    script:
-        "../scripts/score_fidelity.py"
+if FIDELITY_EXTERNAL:
+
+    # The same job for a bank made elsewhere, less the bank figure of our generators' banks.
+    use rule fidelity_bank as fidelity_external_bank with:
+        output:
+            **fidelity_figure_outputs("{generator}"),
+            features=f"{FIDELITY_DIR}/{{dataset}}/{{generator}}/features.npz",
+            metrics=f"{FIDELITY_DIR}/{{dataset}}/{{generator}}/metrics.json",
+        log:
+            "logs/fidelity_external_bank/{dataset}/{generator}.log",
+        benchmark:
+            "results/benchmarks/fidelity_external_bank/{dataset}/{generator}.tsv"
+        wildcard_constraints:
+            generator="|".join(FIDELITY_EXTERNAL),
+
+
+if "all" in FIDELITY_GENERATORS:
+
+    # The pool `all`: the experiments' pool members (experiments.pool.members), scored from their
+    # cached features (made by their fidelity_bank jobs), with no embedding of its own.
+    rule fidelity_pool:
+        input:
+            bank=lambda w: fidelity_bank_files(w, "all"),
+            features=lambda w: fidelity_pool_features(w.dataset),
+            prepared=fidelity_prepared,
+            extractor=f"{FIDELITY_DIR}/{{dataset}}/extractor.json",
+            real=f"{FIDELITY_DIR}/{{dataset}}/real_features.npz",
+        output:
+            **fidelity_figure_outputs("all"),
+            metrics=f"{FIDELITY_DIR}/{{dataset}}/all/metrics.json",
+        log:
+            "logs/fidelity_pool/{dataset}.log",
+        benchmark:
+            "results/benchmarks/fidelity_pool/{dataset}.tsv"
+        conda:
+            "../../envs/eval.yaml"
+        threads: res("fidelity", "threads")
+        resources:
+            mem_mb=res("fidelity", "mem_mb"),
+            runtime=res("fidelity", "runtime"),
+            gpu=res("fidelity", "gpu"),
+        params:
+            bank_dirs=lambda w: fidelity_bank_dirs(w.dataset, "all"),
+            data_dir=lambda w: dataset_dir(w.dataset),
+            fidelity=FIDELITY_METRICS,
+            plots=FIDELITY["plots"],
+            seed=config["seed"],
+            fs=config["sampling_rate"],
+        script:
+            "../scripts/fidelity_bank.py"
 
 
 rule score_fidelity_reference:
@@ -150,13 +180,12 @@ rule score_fidelity_reference:
         gpu=res("fidelity", "gpu"),
     params:
         data_dir=lambda w: dataset_dir(w.dataset),
-        bank_dirs=[],
         per_class=config["bank"]["per_class"],
         fidelity=FIDELITY_METRICS,
         seed=config["seed"],
         fs=config["sampling_rate"],
     script:
-        "../scripts/score_fidelity.py"
+        "../scripts/score_fidelity_reference.py"
 
 
 rule tabulate_fidelity:
@@ -184,47 +213,3 @@ rule tabulate_fidelity:
         gpu=res("light", "gpu"),
     script:
         "../scripts/tabulate_fidelity.py"
-
-
-rule plot_fidelity:
-    input:
-        prepared=fidelity_prepared,
-        real=f"{FIDELITY_DIR}/{{dataset}}/real_features.npz",
-        bank=fidelity_bank_files,
-        features=fidelity_bank_features,
-    output:
-        **{
-            name: report(
-                fidelity_figure("{dataset}", "{generator}", name),
-                caption=f"../report/fidelity_{name}.rst",
-                category="Fidelity",
-                subcategory="{dataset} / {generator}",
-                labels={
-                    "dataset": "{dataset}",
-                    "generator": "{generator}",
-                    "figure": name,
-                },
-            )
-            for name in FIDELITY_FIGURES
-        },
-    log:
-        "logs/plot_fidelity/{dataset}/{generator}.log",
-    benchmark:
-        "results/benchmarks/plot_fidelity/{dataset}/{generator}.tsv"
-    wildcard_constraints:
-        generator="|".join(FIDELITY_BANKS),
-    conda:
-        "../../envs/eval.yaml"
-    threads: res("fidelity", "threads")
-    resources:
-        mem_mb=res("fidelity", "mem_mb"),
-        runtime=res("fidelity", "runtime"),
-        gpu=res("fidelity", "gpu"),
-    params:
-        data_dir=lambda w: dataset_dir(w.dataset),
-        bank_dirs=lambda w: fidelity_bank_dirs(w.dataset, w.generator),
-        plots=FIDELITY["plots"],
-        seed=config["seed"],
-        fs=config["sampling_rate"],
-    script:
-        "../scripts/plot_fidelity.py"

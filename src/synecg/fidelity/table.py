@@ -68,7 +68,7 @@ def normalise(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def fidelity_rows(paths: Iterable[str | Path]) -> pd.DataFrame:
-    """One row per (dataset, generator, class) from metrics.json files written by score_fidelity."""
+    """One row per (dataset, generator, class) from metrics.json files written by fidelity_bank, fidelity_pool and score_fidelity_reference."""
     rows = []
     for path in paths:
         m = read_json(path)

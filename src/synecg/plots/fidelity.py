@@ -13,6 +13,7 @@ from synecg.constants import CLASSES, LEAD_INDEX, LEADS
 from synecg.fidelity import signal
 from synecg.io import atomic_path
 from synecg.plots.ecg_paper import draw_ecg_paper, paper_size_mm
+from synecg.seeding import derive_seed, numpy_rng
 
 REAL_COLOUR, FAKE_COLOUR = "#1f77b4", "#d62728"
 
@@ -197,3 +198,26 @@ def per_class_rows(y: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarra
     """Up to ``n`` random row indices of each class, sorted (memory-map friendly)."""
     parts = [_pick(y, c, n, rng) for c in np.unique(y)]
     return np.sort(np.concatenate(parts)) if parts else np.array([], dtype=np.int64)
+
+
+def plot_fidelity_figures(paths: dict[str, str | Path], real_x, real_y, real_cache: dict, fake_x, fake_y, fake_cache: dict,
+                          settings: dict, fs: float, seed: int, dataset: str, generator: str) -> None:
+    """Every figure of ``synecg.fidelity.FIGURES`` for one (dataset, generator), to ``paths[name]``: real training
+    split (signals, its cache) vs the bank (signals, its cache); ``settings`` is ``fidelity.plots``.
+    Signal figures use a per-class subsample of both sets: the figures are means, not a census."""
+    from synecg.fidelity.embed import physiology_of  # imports torch: only where figures are drawn from caches
+
+    def rng(name):
+        return numpy_rng(seed, "fidelity", "plot", dataset, generator, name)
+
+    n = settings["records_per_class"]
+    real_rows, fake_rows = per_class_rows(real_y, n, rng("rows-real")), per_class_rows(fake_y, n, rng("rows-fake"))
+    rx, ry, fx, fy = real_x[real_rows], real_y[real_rows], fake_x[fake_rows], fake_y[fake_rows]
+    plot_waveforms(paths["waveforms"], rx, ry, fx, fy, fs, rng("waveforms"), n)
+    plot_spectra(paths["spectra"], rx, fx, fs)
+    plot_correlation(paths["correlation"], rx, fx)
+    plot_embedding(paths["embedding"], real_cache["classifier"], real_cache["label"], fake_cache["classifier"],
+                   fake_cache["label"], rng("tsne"), settings["tsne_max_points"], settings["tsne_perplexity"],
+                   derive_seed(seed, "fidelity", "tsne", dataset, generator))
+    plot_physiology(paths["physiology"], physiology_of(real_cache), physiology_of(fake_cache))
+    plot_ecg_paper_grid(paths["ecg_paper"], rx, ry, fx, fy, fs, rng("paper"))

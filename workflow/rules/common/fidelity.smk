@@ -1,9 +1,11 @@
 # Imports, constants and input functions of the fidelity stage (fidelity.smk holds its rules).
+from synecg.fidelity import FIGURES
+
 FIDELITY = config["fidelity"]
 # Bank folders made elsewhere, scored like ours: name -> {path, dataset}.
 FIDELITY_EXTERNAL = FIDELITY.get("external_banks", {})
-# What the scoring jobs depend on (figure settings and the list of external banks excluded, so a
-# figure change re-runs figures only and adding an external bank re-scores nothing else).
+# What scoring depends on (the list of external banks excluded, so adding one re-scores nothing else).
+# The bank jobs also take `plots`: they draw their figures, so a figure change re-runs them (docs/fidelity.md).
 FIDELITY_METRICS = {
     k: v for k, v in FIDELITY.items() if k not in ("plots", "external_banks")
 }
@@ -15,14 +17,7 @@ for _name in FIDELITY_EXTERNAL:
             f"fidelity.external_banks: name {_name!r} is taken by a generator or reference row"
         )
 FIDELITY_DIR = "results/fidelity"
-FIDELITY_FIGURES = (
-    "waveforms",
-    "spectra",
-    "correlation",
-    "embedding",
-    "physiology",
-    "ecg_paper",
-)
+FIDELITY_FIGURES = FIGURES
 
 
 def fidelity_prepared(wildcards):
@@ -33,43 +28,53 @@ def fidelity_prepared(wildcards):
     ]
 
 
-def fidelity_parts(generator):
-    """Generators whose cached features make up {generator}: itself, or every enabled one for `all`."""
-    return GENERATORS if generator == "all" else [generator]
+# The pool `all` is the experiments' pool (experiments.pool.members, POOL in common/experiments.smk,
+# included before this file), so the fidelity row and the pooled arms describe the same banks.
+FIDELITY_GENERATORS = EXPERIMENT_GENERATORS
 
 
 def fidelity_generators(dataset):
-    """Everything scored for a dataset: our banks, `all`, and the external banks of that dataset."""
+    """Everything scored for a dataset: our banks, the pool `all`, and that dataset's external banks."""
     external = [n for n, e in FIDELITY_EXTERNAL.items() if e["dataset"] == dataset]
-    return [*GENERATORS_AND_ALL, *external]
-
-
-FIDELITY_BANKS = sorted({g for d in DATASETS for g in fidelity_generators(d)})
+    return [*FIDELITY_GENERATORS, *external]
 
 
 def fidelity_bank_dirs(dataset, generator):
+    """Bank folders of one scored set: an external bank's path, or our banks (the pool's members for `all`)."""
     if generator in FIDELITY_EXTERNAL:
         return [FIDELITY_EXTERNAL[generator]["path"]]
-    return bank_dirs(dataset, generator)
+    return [bank_dir(dataset, g) for g in pool_parts(generator)]
 
 
-def fidelity_bank_features(wildcards):
-    return [
-        f"{FIDELITY_DIR}/{wildcards.dataset}/{g}/features.npz"
-        for g in fidelity_parts(wildcards.generator)
-    ]
+def fidelity_pool_features(dataset):
+    """The pool's members' cached features: the pool re-embeds nothing."""
+    return [f"{FIDELITY_DIR}/{dataset}/{g}/features.npz" for g in pool_parts("all")]
 
 
-def fidelity_bank_files(wildcards):
+def fidelity_bank_files(wildcards, generator=None):
     return [
         f"{d}/{f}"
-        for d in fidelity_bank_dirs(wildcards.dataset, wildcards.generator)
+        for d in fidelity_bank_dirs(wildcards.dataset, generator or wildcards.generator)
         for f in ("bank.npy", "labels.csv", "bank.json")
     ]
 
 
 def fidelity_figure(dataset, generator, name):
     return f"results/figures/fidelity/{dataset}/{generator}/{name}.png"
+
+
+def fidelity_figure_outputs(generator):
+    """The figures of one scored set, named as FIDELITY_FIGURES and tagged for the report."""
+    return {
+        name: report(
+            fidelity_figure("{dataset}", generator, name),
+            caption=f"../report/fidelity_{name}.rst",
+            category="Fidelity",
+            subcategory=f"{{dataset}} / {generator}",
+            labels={"dataset": "{dataset}", "generator": generator, "figure": name},
+        )
+        for name in FIDELITY_FIGURES
+    }
 
 
 def fidelity_metrics_files():
