@@ -31,6 +31,7 @@ class DiffWaveConfig:
     step_embed_dim: int = 128  # sinusoidal; then 512 -> 512 (the DiffWave paper)
     step_hidden: int = 512
     class_embed_dim: int = 128
+    null_class: bool = False  # one extra embedding row (index n_classes) for classifier-free guidance
 
 
 PRESETS: dict[str, DiffWaveConfig] = {
@@ -88,7 +89,7 @@ class DiffWave(nn.Module):
         self.cfg = cfg
         self.inp = nn.Conv1d(cfg.n_leads, cfg.channels, 1)
         self.step = StepEmbedding(cfg.step_embed_dim, cfg.step_hidden)
-        self.classes = nn.Embedding(cfg.n_classes, cfg.class_embed_dim)
+        self.classes = nn.Embedding(cfg.n_classes + int(cfg.null_class), cfg.class_embed_dim)
         self.layers = nn.ModuleList(
             ResidualLayer(cfg.channels, 2 ** (i % cfg.dilation_cycle), cfg.kernel_size, cfg.step_hidden, cfg.class_embed_dim)
             for i in range(cfg.layers)
