@@ -36,6 +36,10 @@ class DiffWaveConfig:
 
 PRESETS: dict[str, DiffWaveConfig] = {
     "tiny": DiffWaveConfig(layers=4, channels=16, dilation_cycle=4, step_embed_dim=32, step_hidden=64, class_embed_dim=16),
+    # the learning check's CPU preset: one dilation cycle of 10 layers (receptive field 2,047 samples, more
+    # than the 1,000 of a 10 s record at 100 Hz; tiny sees 31) and a null class for guidance (docs/generators.md)
+    "check": DiffWaveConfig(layers=10, channels=32, dilation_cycle=10, step_embed_dim=32, step_hidden=64, class_embed_dim=16,
+                            null_class=True),
     "mid": DiffWaveConfig(layers=30, channels=128, dilation_cycle=10),
     "paper": DiffWaveConfig(layers=36, channels=256, dilation_cycle=12),
 }

@@ -66,6 +66,9 @@ class SSSDConfig:
 
 PRESETS: dict[str, SSSDConfig] = {
     "tiny": SSSDConfig(blocks=2, channels=16, skip_channels=16, d_state=16, step_embed_dim=32, step_hidden=64, class_embed_dim=16),
+    # the learning check's CPU preset: tiny at 32 channels plus a null class for guidance (docs/generators.md)
+    "check": SSSDConfig(blocks=2, channels=32, skip_channels=32, d_state=16, step_embed_dim=32, step_hidden=64, class_embed_dim=16,
+                        null_class=True),
     "paper": SSSDConfig(),
 }
 

@@ -109,6 +109,8 @@ def padded_length(length: int, multiple: int) -> int:
 PRESETS: dict[str, TimeDiffusionConfig] = {
     # tests and the demo: two levels, attention only in the mid block (its width must be >= 32)
     "tiny": TimeDiffusionConfig(channels=(16, 32), attention_levels=0),
+    # the learning check's CPU preset: tiny plus a null class for classifier-free guidance (docs/generators.md)
+    "check": TimeDiffusionConfig(channels=(16, 32), attention_levels=0, null_class=True),
     # conf/model/ECG_PTBXL-s1024-l32-124-r2-a1-positional-embedding-6.yaml
     "124-r2-a1": TimeDiffusionConfig(channels=(32, 64, 128), attention_levels=1),
     # conf/model/ECG_PTBXL-s1024-l32-1248-r3-a2-positional-embedding-6.yaml
