@@ -75,6 +75,7 @@ def test_diffwave_paper_preset_is_lmnt_36x256_plus_the_class_embedding():
 
 def test_check_preset_receptive_field_covers_a_record_and_has_a_null_class():
     """The learning check's preset sees the whole 1,000-sample record (tiny: 31 samples, under one beat)."""
+
     def receptive_field(cfg):
         return 1 + (cfg.kernel_size - 1) * sum(2 ** (i % cfg.dilation_cycle) for i in range(cfg.layers))
 
