@@ -41,7 +41,7 @@ from synecg.constants import CLASSES
 from synecg.data.demo import write_demo
 from synecg.data.prepare import prepare_dataset
 from synecg.data.store import load_split
-from synecg.generators.diffusion import class_draws
+from synecg.generators.bank import class_draws
 from synecg.generators.diffusion_train import TrainSettings, sample_diffusion, train_diffusion
 from synecg.generators.learning import set_metrics, summarise
 from synecg.seeding import derive_seed
@@ -107,6 +107,8 @@ def run_diffusion(name: str, section: dict, common: dict, data, predict, args, r
                                   seed=derive_seed(args.seed, "learning_check", name), logger=log,
                                   monitor=monitor, monitor_every=args.eval_every)
     train_cpu = cpu_seconds() - c0 - monitor_cpu[0]
+    if args.save_models:
+        torch.save(payload, Path(args.out) / f"model_{name}.pt")
     labels = class_draws(args.per_class, len(CLASSES), "balanced", None, y_train)
     samplers, bank = {}, None
     for sampler, steps in sample_settings(args):
@@ -123,7 +125,8 @@ def run_diffusion(name: str, section: dict, common: dict, data, predict, args, r
         log.info(f"{name} {key}: " + json.dumps({k: round(v, 3) for k, v in samplers[key].items()}))
     chosen = samplers[next(iter(samplers))]
     return {"generator": name, "steps": payload["final_step"], "stopped_by": payload["stopped_by"],
-            "preset": settings.preset, "train_cpu_s": train_cpu, "cpu_s": train_cpu + chosen["sampling_cpu_s"],
+            "preset": settings.preset, "data_scale": payload["data_scale"], "guidance_scale": settings.guidance_scale,
+            "p_uncond": settings.p_uncond, "train_cpu_s": train_cpu, "cpu_s": train_cpu + chosen["sampling_cpu_s"],
             "bank": chosen, "samplers": samplers, "curve": curve, "labels": labels, "x": bank}
 
 
@@ -241,6 +244,7 @@ def main(argv=None) -> int:
     p.add_argument("--curve-per-class", type=int, default=10, help="signals per class at each learning-curve point")
     p.add_argument("--records-per-class", type=int, default=100, help="simulated records per class")
     p.add_argument("--seed", type=int, default=1704)
+    p.add_argument("--save-models", action="store_true", help="write each diffusion payload to --out/model_<name>.pt")
     p.add_argument("--out", default="results/learning_check")
     args = p.parse_args(argv)
     torch.set_num_threads(1)

@@ -234,3 +234,52 @@ def test_training_checkpoint_and_final_model_load_with_weights_only(tmp_path):
     torch.testing.assert_close(load_network(loaded).state_dict(), load_network(payload).state_dict())
     for ckpt in sorted((tmp_path / "ckpt").glob("step_*.pt")):
         assert torch.load(ckpt, map_location="cpu", weights_only=True)["components"]["net"]
+
+
+def test_guided_sampler_follows_uncond_plus_w_times_cond_minus_uncond():
+    """Oracle x0 network: class 0 -> +1, null class (7) -> -1. Guidance w gives -1 + 2w (DDIM, zero terminal SNR)."""
+    proc = DiffusionProcess(ProcessConfig(train_steps=50, beta_end=0.05, zero_terminal_snr=True, prediction="sample"))
+
+    def oracle(x_t, t, y):
+        return torch.where(y == 7, -1.0, 1.0)[:, None, None].expand(-1, 3, 16)
+
+    y = torch.zeros(2, dtype=torch.long)
+    for w, expected in ((1.0, 1.0), (3.0, 5.0), (0.0, -1.0)):
+        x = proc.sample(oracle, y, (3, 16), torch.Generator().manual_seed(0), "ddim", 10, guidance=w, null_class=7)
+        torch.testing.assert_close(x, torch.full_like(x, expected), atol=1e-3, rtol=0)
+    with pytest.raises(ValueError, match="null class"):
+        proc.sample(oracle, y, (3, 16), torch.Generator().manual_seed(0), "ddim", 10, guidance=2.0)
+
+
+def test_label_dropout_sends_the_null_class_and_p_uncond_zero_keeps_the_random_stream():
+    proc = DiffusionProcess(TIME_DIFFUSION)
+    x0, y = torch.randn(64, 3, 16), torch.zeros(64, dtype=torch.long)
+    seen = []
+
+    def net(x_t, t, labels):
+        seen.append(labels.clone())
+        return x_t
+
+    plain = proc.training_loss(net, x0, y, torch.Generator().manual_seed(4))
+    assert proc.training_loss(net, x0, y, torch.Generator().manual_seed(4), p_uncond=0.0, null_class=7) == plain
+    dropped = proc.training_loss(net, x0, y, torch.Generator().manual_seed(4), p_uncond=0.5, null_class=7)
+    assert dropped == plain  # the drop draws come after t and noise, and this net ignores labels
+    share = (seen[-1] == 7).float().mean()
+    assert 0.3 < share < 0.7 and set(seen[-1].tolist()) == {0, 7}
+    with pytest.raises(ValueError, match="null class"):
+        proc.training_loss(net, x0, y, torch.Generator().manual_seed(4), p_uncond=0.1)
+
+
+def test_data_scale_zero_is_one_over_the_training_std_and_samples_come_back_in_mv(tmp_path):
+    x, y = _data()
+    x = 0.1 * x
+    payload = train_diffusion("diffwave", TrainSettings(preset="tiny", steps=1, batch_size=4, data_scale=0), x, y, None, None,
+                              tmp_path, seed=1)
+    assert payload["data_scale"] == pytest.approx(1 / float(x.astype(np.float64).std()), rel=1e-6)
+    labels = np.array([0, 3])
+    unit = sample_diffusion({**payload, "data_scale": 1.0}, labels, seed=2, sampler="ddim", steps=3)
+    scaled = sample_diffusion({**payload, "data_scale": 4.0}, labels, seed=2, sampler="ddim", steps=3)
+    np.testing.assert_allclose(scaled, unit / 4.0, rtol=1e-6)
+    with pytest.raises(ValueError, match="null_class"):
+        train_diffusion("diffwave", TrainSettings(preset="tiny", steps=1, batch_size=4, p_uncond=0.1), x, y, None, None,
+                        tmp_path / "b", seed=1)

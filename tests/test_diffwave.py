@@ -71,3 +71,14 @@ def test_diffwave_paper_preset_is_lmnt_36x256_plus_the_class_embedding():
     class_path = cfg.n_classes * cfg.class_embed_dim + cfg.layers * (cfg.class_embed_dim * 2 * cfg.channels + 2 * cfg.channels)
     assert ours == lmnt + class_path
     assert lmnt == pytest.approx(24.04e6, rel=0.02)
+
+
+def test_check_preset_receptive_field_covers_a_record_and_has_a_null_class():
+    """The learning check's preset sees the whole 1,000-sample record (tiny: 31 samples, under one beat)."""
+
+    def receptive_field(cfg):
+        return 1 + (cfg.kernel_size - 1) * sum(2 ** (i % cfg.dilation_cycle) for i in range(cfg.layers))
+
+    assert receptive_field(PRESETS["tiny"]) == 31
+    assert receptive_field(PRESETS["check"]) >= 1000
+    assert PRESETS["check"].null_class and not PRESETS["paper"].null_class

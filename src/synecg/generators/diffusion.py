@@ -120,16 +120,26 @@ class DiffusionProcess:
         y: torch.Tensor,
         generator: torch.Generator,
         autocast: bool = False,
+        p_uncond: float = 0.0,
+        null_class: int | None = None,
     ) -> torch.Tensor:
         """The weighted denoising MSE of one batch x0 (B, C, L) mV, y (B,): a float32 scalar.
 
         t ~ U{0..T-1} and ε ~ N(0, I) are drawn from ``generator`` (on x0's device). The network
-        runs under bf16 autocast when ``autocast``; the loss arithmetic stays fp32.
+        runs under bf16 autocast when ``autocast``; the loss arithmetic stays fp32. With
+        ``p_uncond > 0`` each label is replaced by ``null_class`` with that probability (classifier-free
+        guidance training, Ho & Salimans 2022); the drop draws come after t and ε, so ``p_uncond = 0``
+        leaves the random stream exactly as before.
         """
         (sqrt_ab, sqrt_1mab), weights = self._buffers(x0.device)
         b = x0.shape[0]
         t = torch.randint(0, self.cfg.train_steps, (b,), generator=generator, device=x0.device)
         noise = torch.randn(x0.shape, generator=generator, device=x0.device, dtype=torch.float32)
+        if p_uncond > 0:
+            if null_class is None:
+                raise ValueError("p_uncond > 0 needs the network's null class (model.null_class: true)")
+            drop = torch.rand((b,), generator=generator, device=x0.device) < p_uncond
+            y = torch.where(drop, torch.full_like(y, null_class), y)
         x_t = sqrt_ab[t].view(b, 1, 1) * x0 + sqrt_1mab[t].view(b, 1, 1) * noise
         with _autocast(x0.device, autocast):
             out = net(x_t, t, y)
@@ -147,13 +157,19 @@ class DiffusionProcess:
         sampler: str = "ddpm",
         steps: int | None = None,
         autocast: bool = False,
+        guidance: float = 1.0,
+        null_class: int | None = None,
     ) -> torch.Tensor:
         """Draw x0 (B, C, L) for class indices y (B,) with ``shape`` = (C, L).
 
         ``ddpm``: the ancestral sampler over all T steps (σ² = β̃_t, "fixed_small"); ``ddim``: the
         deterministic DDIM sampler (η = 0) over ``steps`` trailing-spaced steps. The generator must live
-        on y's device; the same generator state gives the same samples on CPU.
+        on y's device; the same generator state gives the same samples on CPU. ``guidance`` w != 1
+        (classifier-free guidance) uses uncond + w (cond - uncond) of the network's output, with the
+        unconditional pass given ``null_class``; w = 1 is the plain conditional sampler.
         """
+        if guidance != 1.0 and null_class is None:
+            raise ValueError("classifier-free guidance needs a network trained with a null class")
         device = y.device
         scheduler = self.make_scheduler(sampler)
         n_steps = self.cfg.train_steps if sampler == "ddpm" else int(steps or 50)
@@ -162,7 +178,12 @@ class DiffusionProcess:
         for t in scheduler.timesteps.tolist():
             t_batch = torch.full((y.shape[0],), t, device=device, dtype=torch.long)
             with _autocast(device, autocast):
-                out = net(x, t_batch, y)
+                if guidance == 1.0:
+                    out = net(x, t_batch, y)
+                else:
+                    null = torch.full_like(y, null_class)
+                    cond, uncond = net(torch.cat([x, x]), torch.cat([t_batch, t_batch]), torch.cat([y, null])).chunk(2)
+                    out = uncond + guidance * (cond - uncond)
             kwargs = {"generator": generator} if sampler == "ddpm" else {"eta": 0.0}
             x = scheduler.step(out.float(), t, x, **kwargs).prev_sample
         return x

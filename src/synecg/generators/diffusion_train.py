@@ -37,6 +37,9 @@ class TrainSettings:
     warmup_steps: int = 0
     grad_clip: float = 0.0  # max gradient norm; 0 = off
     ema_decay: float = 0.999  # max decay of the EMA of weights (warm-up schedule of diffusers' EMAModel)
+    p_uncond: float = 0.0  # classifier-free guidance: share of labels replaced by the null class (needs model.null_class)
+    guidance_scale: float = 1.0  # default guidance w of sample_diffusion (1 = plain conditional sampling)
+    data_scale: float = 1.0  # the network models x * data_scale (mV as the references: 1); 0 = 1 / std of the training split
     log_every: int = 50
     checkpoint_every: int = 500
     val_every: int = 500
@@ -100,6 +103,9 @@ def train_diffusion(
     process_config = process_config or gen_spec.process
     process = DiffusionProcess(process_config)
     leads = list(gen_spec.modelled_leads)
+    null_class = null_class_of(net_cfg)
+    if settings.p_uncond > 0 and null_class is None:
+        raise ValueError(f"generators.{name}.p_uncond = {settings.p_uncond} needs model.null_class: true")
 
     torch.manual_seed(derive_seed(seed, name, "init"))
     net = gen_spec.build(net_cfg).to(device)
@@ -116,14 +122,17 @@ def train_diffusion(
     noise_gen = torch.Generator(device=device)
     noise_gen.manual_seed(derive_seed(seed, name, "noise"))
 
-    x_all = torch.from_numpy(np.ascontiguousarray(np.asarray(x_train)[:, leads])).to(device)
+    x_np = np.ascontiguousarray(np.asarray(x_train)[:, leads])
+    scale = resolve_data_scale(settings.data_scale, x_np)
+    x_all = torch.from_numpy(x_np * np.float32(scale)).to(device)
     y_all = torch.from_numpy(np.asarray(y_train, dtype=np.int64)).to(device)
     batch_seed = derive_seed(seed, name, "batches")
-    validate = _validator(process, fwd, net, x_val, y_val, leads, settings, seed, name, runtime, logger)
+    validate = _validator(process, fwd, net, x_val, y_val, leads, settings, seed, name, runtime, logger, scale)
 
     def step_fn(step: int) -> dict[str, torch.Tensor]:
         idx = torch.from_numpy(batch_indices(len(y_all), settings.batch_size, batch_seed, step)).to(device)
-        loss = process.training_loss(fwd, x_all[idx], y_all[idx], noise_gen, autocast=runtime.autocast)
+        loss = process.training_loss(fwd, x_all[idx], y_all[idx], noise_gen, autocast=runtime.autocast,
+                                     p_uncond=settings.p_uncond, null_class=null_class)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         out = {"loss": loss.detach()}
@@ -147,6 +156,7 @@ def train_diffusion(
             "seed": seed,
             "signal_length": length,
             "modelled_leads": leads,
+            "data_scale": scale,
             "final_step": final_step,
             "stopped_by": stopped_by,
             "state_dict": {k: v.detach().cpu() for k, v in net.state_dict().items()},
@@ -173,18 +183,31 @@ def train_diffusion(
 
 def _loop_free(settings: TrainSettings) -> dict[str, Any]:
     """Settings that change the learned weights (the resume fingerprint): bookkeeping keys excluded."""
-    skip = {"log_every", "checkpoint_every", "val_every", "val_batches", "max_minutes", "max_cpu_minutes"}
+    skip = {"log_every", "checkpoint_every", "val_every", "val_batches", "max_minutes", "max_cpu_minutes", "guidance_scale"}
     return {k: v for k, v in asdict(settings).items() if k not in skip}
 
 
-def _validator(process, fwd, net, x_val, y_val, leads, settings, seed, name, runtime, logger):
+def resolve_data_scale(data_scale: float, x: np.ndarray) -> float:
+    """The factor the network's signals are multiplied by: ``data_scale``, or for 0 one over the pooled
+    standard deviation of the training signals ``x`` (unit-variance data against unit-variance noise)."""
+    if data_scale < 0:
+        raise ValueError(f"data_scale must be >= 0 (0 = 1 / training std), got {data_scale}")
+    if data_scale > 0:
+        return float(data_scale)
+    std = float(np.asarray(x, dtype=np.float64).std())
+    if not std > 0:
+        raise ValueError("data_scale 0 (1 / training std) needs training signals that are not all constant")
+    return 1.0 / std
+
+
+def _validator(process, fwd, net, x_val, y_val, leads, settings, seed, name, runtime, logger, scale=1.0):
     """A function logging the loss on fixed validation batches (own generator: training RNG untouched)."""
     if x_val is None or y_val is None or len(y_val) == 0 or settings.val_batches <= 0:
         return lambda step: None
     device = runtime.device
     n = min(len(y_val), settings.batch_size * settings.val_batches)
     rows = np.sort(np.random.default_rng(derive_seed(seed, name, "val_rows")).permutation(len(y_val))[:n])
-    xv = torch.from_numpy(np.ascontiguousarray(np.asarray(x_val)[rows][:, leads])).to(device)
+    xv = torch.from_numpy(np.ascontiguousarray(np.asarray(x_val)[rows][:, leads]) * np.float32(scale)).to(device)
     yv = torch.from_numpy(np.asarray(y_val, dtype=np.int64)[rows]).to(device)
 
     def validate(step: int) -> None:
@@ -200,6 +223,11 @@ def _validator(process, fwd, net, x_val, y_val, leads, settings, seed, name, run
         _log(logger, f"step {step} val_loss={float(torch.stack(losses).mean()):.5g}")
 
     return validate
+
+
+def null_class_of(network_config) -> int | None:
+    """Index of the classifier-free-guidance null class of a network config (None without one)."""
+    return int(network_config.n_classes) if getattr(network_config, "null_class", False) else None
 
 
 def load_network(payload: dict[str, Any], weights: str = "ema", device: torch.device | str = "cpu") -> torch.nn.Module:
@@ -228,11 +256,13 @@ def sample_diffusion(
     batch_size: int = 256,
     runtime: Runtime | None = None,
     logger=None,
+    guidance: float | None = None,
 ) -> np.ndarray:
     """Draw one signal per class index in ``labels``: float32 (N, 12, L) mV in canonical lead order.
 
     One torch.Generator on the sampling device, seeded from ``seed``, feeds every batch in order, so the
-    same (payload, labels, seed, sampler, steps, batch_size) gives the same bank on CPU.
+    same (payload, labels, seed, sampler, steps, batch_size) gives the same bank on CPU. ``guidance``:
+    the classifier-free guidance scale; None takes the payload's ``settings.guidance_scale`` (1 = none).
     """
     runtime = runtime or Runtime()
     device = runtime.device
@@ -240,6 +270,10 @@ def sample_diffusion(
     net = load_network(payload, "ema", device)
     fwd = _maybe_compile(net, runtime)
     process = DiffusionProcess(ProcessConfig(**payload["process"]))
+    if guidance is None:
+        guidance = float(payload["settings"].get("guidance_scale", 1.0))
+    null_class = null_class_of(net.cfg)
+    scale = float(payload.get("data_scale", 1.0))
     shape = (len(payload["modelled_leads"]), int(payload["signal_length"]))
     gen = torch.Generator(device=device)
     gen.manual_seed(int(seed))
@@ -249,8 +283,9 @@ def sample_diffusion(
     for b in range(n_batches):
         sl = slice(b * batch_size, (b + 1) * batch_size)
         y = torch.from_numpy(np.asarray(labels[sl], dtype=np.int64)).to(device)
-        x = process.sample(fwd, y, shape, gen, sampler=sampler, steps=steps, autocast=runtime.autocast)
-        out[sl] = gen_spec.complete(x).cpu().numpy()
+        x = process.sample(fwd, y, shape, gen, sampler=sampler, steps=steps, autocast=runtime.autocast,
+                           guidance=guidance, null_class=null_class)
+        out[sl] = gen_spec.complete(x / scale).cpu().numpy()
         _log(logger, f"sampled batch {b + 1}/{n_batches} ({min(sl.stop, len(labels))} of "
                      f"{len(labels)} signals, {time.monotonic() - t0:.1f} s)")
     if not np.isfinite(out).all():

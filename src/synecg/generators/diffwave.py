@@ -31,10 +31,15 @@ class DiffWaveConfig:
     step_embed_dim: int = 128  # sinusoidal; then 512 -> 512 (the DiffWave paper)
     step_hidden: int = 512
     class_embed_dim: int = 128
+    null_class: bool = False  # one extra embedding row (index n_classes) for classifier-free guidance
 
 
 PRESETS: dict[str, DiffWaveConfig] = {
     "tiny": DiffWaveConfig(layers=4, channels=16, dilation_cycle=4, step_embed_dim=32, step_hidden=64, class_embed_dim=16),
+    # the learning check's CPU preset: one dilation cycle of 10 layers (receptive field 2,047 samples, more
+    # than the 1,000 of a 10 s record at 100 Hz; tiny sees 31) and a null class for guidance (docs/generators.md)
+    "check": DiffWaveConfig(layers=10, channels=32, dilation_cycle=10, step_embed_dim=32, step_hidden=64, class_embed_dim=16,
+                            null_class=True),
     "mid": DiffWaveConfig(layers=30, channels=128, dilation_cycle=10),
     "paper": DiffWaveConfig(layers=36, channels=256, dilation_cycle=12),
 }
@@ -88,7 +93,7 @@ class DiffWave(nn.Module):
         self.cfg = cfg
         self.inp = nn.Conv1d(cfg.n_leads, cfg.channels, 1)
         self.step = StepEmbedding(cfg.step_embed_dim, cfg.step_hidden)
-        self.classes = nn.Embedding(cfg.n_classes, cfg.class_embed_dim)
+        self.classes = nn.Embedding(cfg.n_classes + int(cfg.null_class), cfg.class_embed_dim)
         self.layers = nn.ModuleList(
             ResidualLayer(cfg.channels, 2 ** (i % cfg.dilation_cycle), cfg.kernel_size, cfg.step_hidden, cfg.class_embed_dim)
             for i in range(cfg.layers)

@@ -57,6 +57,7 @@ class SSSDConfig:
     step_embed_dim: int = 128
     step_hidden: int = 512
     class_embed_dim: int = 128
+    null_class: bool = False  # one extra embedding row (index n_classes) for classifier-free guidance
 
     @property
     def n_leads(self) -> int:
@@ -65,6 +66,9 @@ class SSSDConfig:
 
 PRESETS: dict[str, SSSDConfig] = {
     "tiny": SSSDConfig(blocks=2, channels=16, skip_channels=16, d_state=16, step_embed_dim=32, step_hidden=64, class_embed_dim=16),
+    # the learning check's CPU preset: tiny at 32 channels plus a null class for guidance (docs/generators.md)
+    "check": SSSDConfig(blocks=2, channels=32, skip_channels=32, d_state=16, step_embed_dim=32, step_hidden=64, class_embed_dim=16,
+                        null_class=True),
     "paper": SSSDConfig(),
 }
 
@@ -104,7 +108,7 @@ class SSSD(nn.Module):
         self.cfg = cfg
         self.inp = nn.Conv1d(cfg.n_leads, cfg.channels, 1)
         self.step = StepEmbedding(cfg.step_embed_dim, cfg.step_hidden)
-        self.classes = nn.Embedding(cfg.n_classes, cfg.class_embed_dim)  # one-hot × embedding matrix
+        self.classes = nn.Embedding(cfg.n_classes + int(cfg.null_class), cfg.class_embed_dim)  # one-hot × embedding matrix
         self.blocks = nn.ModuleList(SSSDBlock(cfg) for _ in range(cfg.blocks))
         self.skip_out = nn.Conv1d(cfg.skip_channels, cfg.skip_channels, 1)
         self.out = nn.Conv1d(cfg.skip_channels, cfg.n_leads, 1)

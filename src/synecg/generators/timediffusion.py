@@ -54,6 +54,7 @@ class TimeDiffusionConfig:
     class_embed_dim: int = 6  # learned class embedding, broadcast over time, concatenated as input channels
     time_channels: int = 0  # 0: blind to t, as the authors' network; k: k sinusoidal t features as input channels
     pad_multiple: int = 128  # zero-pad the length to a multiple of this (1000 -> 1024, 5000 -> 5120)
+    null_class: bool = False  # one extra embedding row (index n_classes) for classifier-free guidance
 
     @property
     def downsampling(self) -> int:
@@ -108,6 +109,8 @@ def padded_length(length: int, multiple: int) -> int:
 PRESETS: dict[str, TimeDiffusionConfig] = {
     # tests and the demo: two levels, attention only in the mid block (its width must be >= 32)
     "tiny": TimeDiffusionConfig(channels=(16, 32), attention_levels=0),
+    # the learning check's CPU preset: tiny plus a null class for classifier-free guidance (docs/generators.md)
+    "check": TimeDiffusionConfig(channels=(16, 32), attention_levels=0, null_class=True),
     # conf/model/ECG_PTBXL-s1024-l32-124-r2-a1-positional-embedding-6.yaml
     "124-r2-a1": TimeDiffusionConfig(channels=(32, 64, 128), attention_levels=1),
     # conf/model/ECG_PTBXL-s1024-l32-1248-r3-a2-positional-embedding-6.yaml
@@ -237,7 +240,7 @@ class TimeDiffusionUNet(nn.Module):
 
     def _build(self) -> None:
         cfg = self.cfg
-        self.class_embedding = nn.Embedding(cfg.n_classes, cfg.class_embed_dim)
+        self.class_embedding = nn.Embedding(cfg.n_classes + int(cfg.null_class), cfg.class_embed_dim)
         self.time_proj = (
             Timesteps(cfg.time_channels, flip_sin_to_cos=True, downscale_freq_shift=0.0) if cfg.time_channels else None
         )
