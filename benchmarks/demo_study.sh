@@ -60,19 +60,15 @@ if proc.returncode != 0:
     sys.stdout.write("".join(output[-80:]))
     raise SystemExit(f"demo study failed ({proc.returncode})")
 jobs = sum(1 for line in output if line.startswith("Finished jobid"))
-largest, largest_job = 0.0, "-"
+largest, largest_job, per_rule = 0.0, "-", {}
 for tsv in (workdir / "results" / "benchmarks").rglob("*.tsv"):
     with open(tsv) as f:
         row = next(csv.DictReader(f, delimiter="\t"), None)
+    name = tsv.relative_to(workdir / "results" / "benchmarks")
     if row and row.get("max_rss") not in (None, "", "NA") and float(row["max_rss"]) > largest:
-        largest, largest_job = float(row["max_rss"]), str(tsv.relative_to(workdir / "results" / "benchmarks"))
-per_rule = {}
-for tsv in (workdir / "results" / "benchmarks").rglob("*.tsv"):
-    with open(tsv) as f:
-        row = next(csv.DictReader(f, delimiter="\t"), None)
-    rule = tsv.relative_to(workdir / "results" / "benchmarks").parts[0]
-    count, seconds = per_rule.get(rule, (0, 0.0))
-    per_rule[rule] = (count + 1, seconds + (float(row["s"]) if row else 0.0))
+        largest, largest_job = float(row["max_rss"]), str(name)
+    count, seconds = per_rule.get(name.parts[0], (0, 0.0))
+    per_rule[name.parts[0]] = (count + 1, seconds + (float(row["s"]) if row else 0.0))
 print("| rule | jobs | job wall s |")
 print("| --- | --- | --- |")
 for rule, (count, seconds) in sorted(per_rule.items(), key=lambda item: -item[1][1]):
