@@ -45,13 +45,14 @@ def bank_dir(dataset, generator):
     return f"results/synthetic/{dataset}/{generator}"
 
 
+def contract_files(dirs):
+    """The files of the bank contract (synecg.generators.bank) in each of the bank folders ``dirs``."""
+    return [f"{d}/{f}" for d in dirs for f in ("bank.npy", "labels.csv", "bank.json")]
+
+
 def bank_files(dataset, generator):
     """The files of one generator's bank (the bank contract)."""
-    return [
-        f"{d}/{f}"
-        for d in bank_dirs(dataset, generator)
-        for f in ("bank.npy", "labels.csv", "bank.json")
-    ]
+    return contract_files(bank_dirs(dataset, generator))
 
 
 def bank_dirs(dataset, generator):

@@ -123,11 +123,7 @@ def experiment_bank_dirs(dataset, generator):
 
 
 def experiment_bank_files(dataset, generator):
-    return [
-        f"{d}/{f}"
-        for d in experiment_bank_dirs(dataset, generator)
-        for f in ("bank.npy", "labels.csv", "bank.json")
-    ]
+    return contract_files(experiment_bank_dirs(dataset, generator))
 
 
 def bank_inputs(wildcards):

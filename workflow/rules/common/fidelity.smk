@@ -52,11 +52,9 @@ def fidelity_pool_features(dataset):
 
 
 def fidelity_bank_files(wildcards, generator=None):
-    return [
-        f"{d}/{f}"
-        for d in fidelity_bank_dirs(wildcards.dataset, generator or wildcards.generator)
-        for f in ("bank.npy", "labels.csv", "bank.json")
-    ]
+    return contract_files(
+        fidelity_bank_dirs(wildcards.dataset, generator or wildcards.generator)
+    )
 
 
 def fidelity_figure(dataset, generator, name):
