@@ -156,3 +156,13 @@ def test_profile_names_only_rules_of_the_workflow():
     assert proc.returncode == 0, proc.stderr[-3000:]
     unknown = profile_rule_names() - set(proc.stdout.split())
     assert not unknown, f"profiles/slurm/profile.yaml names rules the workflow does not have: {sorted(unknown)}"
+
+
+def test_slurm_test_workflow_uses_the_profiles_grouped_rule():
+    """tests/slurm/Snakefile's figure rule is one the profile groups, or the cluster test checks nothing (no cluster needed)."""
+    import yaml
+
+    groups = yaml.safe_load((PROFILE / "profile.yaml").read_text()).get("groups", {})
+    rules = set(re.findall(r"^rule (\w+):", (REPO_ROOT / "tests" / "slurm" / "Snakefile").read_text(), flags=re.M))
+    assert "train_generator" in rules
+    assert rules & set(groups), f"tests/slurm/Snakefile has none of the profile's grouped rules {sorted(groups)}"
