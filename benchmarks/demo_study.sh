@@ -6,12 +6,19 @@
 #   | largest single-job max_rss (from the jobs' benchmark: files)
 #
 #   bash benchmarks/demo_study.sh [cores=2] [extra snakemake args...]
+# KEEP=DIR runs in DIR (new or empty) and keeps it, to read the study's tables, figures and report.
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 CORES=${1:-2}; shift || true
 PYTHON=${PYTHON:-python}
-WORKDIR=$(mktemp -d "${TMPDIR:-/tmp}/synecg-demo-XXXXXX")
-trap 'rm -rf "$WORKDIR"' EXIT
+if [ -n "${KEEP:-}" ]; then
+  mkdir -p "$KEEP"
+  if [ -n "$(ls -A "$KEEP")" ]; then echo "KEEP=$KEEP is not empty: the demo must start from nothing" >&2; exit 1; fi
+  WORKDIR=$(cd "$KEEP" && pwd)
+else
+  WORKDIR=$(mktemp -d "${TMPDIR:-/tmp}/synecg-demo-XXXXXX")
+  trap 'rm -rf "$WORKDIR"' EXIT
+fi
 export PYTHONPATH="$REPO/src${PYTHONPATH:+:$PYTHONPATH}"
 
 "$PYTHON" - "$WORKDIR" "$CORES" "$REPO" "$@" <<'PY'
