@@ -15,18 +15,32 @@ from __future__ import annotations
 import argparse
 import resource
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
+import yaml
 
 from synecg.classify.model import ClassifierConfig
 from synecg.classify.stacked import Member, train_members
 from synecg.classify.train import TrainConfig, train_classifier
 
-PRESETS = {
-    "demo (4 blocks, K 16)": (ClassifierConfig(blocks=4, kernels=16, kernel_size=7, dilation=5, fc_layers=1, fc_units=32, dropout=0.25), 3e-3),
-    "ptbxl (6 blocks, K 32)": (ClassifierConfig(blocks=6, kernels=32, kernel_size=7, dilation=5, fc_layers=3, fc_units=256, dropout=0.4743), 3.2339e-4),
-}
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _preset(config_file: str, name: str) -> tuple[ClassifierConfig, float]:
+    """A classifier preset of a config file: (architecture, learning rate)."""
+    fields = dict(yaml.safe_load((REPO / "config" / config_file).read_text())["classifier"]["presets"][name])
+    lr = fields.pop("lr")
+    return ClassifierConfig(**fields), lr
+
+
+def _label(name: str, preset: tuple[ClassifierConfig, float]) -> str:
+    return f"{name} ({preset[0].blocks} blocks, K {preset[0].kernels})"
+
+
+_DEMO, _PTBXL = _preset("config.yaml", "demo"), _preset("paper.yaml", "ptbxl")
+PRESETS = {_label("demo", _DEMO): _DEMO, _label("ptbxl", _PTBXL): _PTBXL}
 
 
 def _cpu() -> float:
