@@ -24,22 +24,22 @@ import yaml
 from synecg.classify.model import ClassifierConfig
 from synecg.classify.stacked import Member, train_members
 from synecg.classify.train import TrainConfig, train_classifier
+from synecg.experiments.settings import build_model_config, model_settings
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _preset(config_file: str, name: str) -> tuple[ClassifierConfig, float]:
-    """A classifier preset of a config file: (architecture, learning rate)."""
-    fields = dict(yaml.safe_load((REPO / "config" / config_file).read_text())["classifier"]["presets"][name])
-    lr = fields.pop("lr")
-    return ClassifierConfig(**fields), lr
+def _preset(config_file: str, dataset: str) -> tuple[ClassifierConfig, float]:
+    """The classifier preset a config gives a dataset's runs: (architecture, learning rate)."""
+    settings = model_settings(yaml.safe_load((REPO / "config" / config_file).read_text()), dataset)
+    return build_model_config(settings, 1000), settings["lr"]
 
 
 def _label(name: str, preset: tuple[ClassifierConfig, float]) -> str:
     return f"{name} ({preset[0].blocks} blocks, K {preset[0].kernels})"
 
 
-_DEMO, _PTBXL = _preset("config.yaml", "demo"), _preset("paper.yaml", "ptbxl")
+_DEMO, _PTBXL = _preset("config.yaml", "ptbxl"), _preset("paper.yaml", "ptbxl")
 PRESETS = {_label("demo", _DEMO): _DEMO, _label("ptbxl", _PTBXL): _PTBXL}
 
 

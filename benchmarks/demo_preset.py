@@ -1,7 +1,7 @@
 """Which small classifier preset learns the demo data: validation accuracy per preset and seed.
 
 Trains each preset on the training split of prepared datasets (a demo run's `results/data/{dataset}`)
-with the demo's training settings (config/config.yaml: batch 32, 10 epochs at most, patience 3) and
+with the demo's training settings (config/config.yaml's `classifier` keys: batch, epoch cap, patience) and
 scores the restored best epoch on the validation split. The test split is not read: the choice of
 the demo preset rests on training and validation data only. Seeds are the runs' training seeds
 (initialisation, batch order, dropout). One torch thread, as the workflow's classifier jobs.
@@ -18,14 +18,15 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import torch
+import yaml
 
-from synecg.classify.model import ClassifierConfig
-from synecg.classify.train import TrainConfig, predict_proba, train_classifier
-from synecg.constants import CLASS_INDEX
+from synecg.classify.train import predict_proba, train_classifier
+from synecg.data.store import load_split
+from synecg.experiments.settings import build_model_config, build_train_config, training_settings
 
-BASE = {"kernel_size": 7, "dilation": 5, "fc_layers": 1, "fc_units": 32, "dropout": 0.25}
+DEMO_CONFIG = Path(__file__).resolve().parents[1] / "config" / "config.yaml"
+BASE = {"kernel_size": 7, "dilation": 5, "fc_layers": 1, "fc_units": 32, "dropout": 0.25, "shared_conv": True}
 PRESETS = {
     "3 blocks x 8, lr 3e-3": {"blocks": 3, "kernels": 8, "lr": 3e-3},
     "4 blocks x 16, lr 3e-3": {"blocks": 4, "kernels": 16, "lr": 3e-3},
@@ -34,38 +35,27 @@ PRESETS = {
 }
 
 
-def split(data_dir: Path, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """Signals and class indices of one split of a prepared dataset (synecg.data.store layout)."""
-    records = pd.read_csv(data_dir / "records.csv")
-    labels = records[(records.status == "kept") & (records.split == name)].label.map(CLASS_INDEX).to_numpy()
-    x = np.load(data_dir / f"{name}.npy")
-    if len(x) != len(labels):
-        raise SystemExit(f"{data_dir}: {name}.npy holds {len(x)} records, records.csv lists {len(labels)} kept {name} records")
-    return x, labels
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("results", type=Path, help="a demo run's results/ folder")
     parser.add_argument("--datasets", nargs="+", default=["ptbxl", "chapman"])
     parser.add_argument("--seeds", type=int, default=4)
     parser.add_argument("--preset", action="append", default=[], help="NAME=JSON of ClassifierConfig fields and lr")
-    parser.add_argument("--max-epochs", type=int, default=10)
-    parser.add_argument("--patience", type=int, default=3)
     args = parser.parse_args()
-    presets = dict(p.split("=", 1) for p in args.preset) if args.preset else None
-    presets = {k: json.loads(v) for k, v in presets.items()} if presets else PRESETS
+    presets = {name: json.loads(fields) for name, fields in (p.split("=", 1) for p in args.preset)} or PRESETS
+    config = yaml.safe_load(DEMO_CONFIG.read_text())
     torch.set_num_threads(1)
 
     print("| dataset | preset | val accuracy per seed | mean | best epochs | s per run |")
     print("| --- | --- | --- | --- | --- | --- |")
     for dataset in args.datasets:
         data_dir = args.results / "data" / dataset
-        (x_train, y_train), (x_val, y_val) = split(data_dir, "train"), split(data_dir, "val")
+        (x_train, y_train, _), (x_val, y_val, _) = load_split(data_dir, "train"), load_split(data_dir, "val")
+        training = training_settings(config, dataset)
         for name, fields in presets.items():
             fields = {**BASE, **fields}
-            lr = fields.pop("lr")
-            cfg, train_cfg = ClassifierConfig(**fields), TrainConfig(lr=lr, max_epochs=args.max_epochs, patience=args.patience)
+            cfg = build_model_config(fields, x_train.shape[-1])
+            train_cfg = build_train_config({**training, "lr": fields["lr"]})
             accuracy, best, start = [], [], time.perf_counter()
             for seed in range(args.seeds):
                 result = train_classifier(x_train, y_train, x_val, y_val, cfg, train_cfg, seed)

@@ -13,9 +13,10 @@ from jinja2 import Environment
 
 from conftest import REPO_ROOT
 
+pytestmark = pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")  # writer_name, as Snakemake calls it
+
 CAPTIONS = sorted((REPO_ROOT / "workflow" / "report").glob("*.rst"))
 # A bank's jobs have both wildcards; the pool's fidelity job (generator `all`) has only the dataset.
-pytestmark = pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")  # writer_name, as Snakemake calls it
 WILDCARDS = [{"dataset": "ptbxl", "generator": "sssd"}, {"dataset": "merged"}]
 
 
