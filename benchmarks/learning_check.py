@@ -44,6 +44,7 @@ from synecg.data.store import load_split
 from synecg.generators.bank import class_draws
 from synecg.generators.diffusion_train import TrainSettings, sample_diffusion, train_diffusion
 from synecg.generators.learning import set_metrics, summarise
+from synecg.generators.registry import process_for
 from synecg.seeding import derive_seed
 
 GENERATORS = ("sssd", "diffwave", "timediffusion", "timevqvae")
@@ -86,6 +87,8 @@ def sample_settings(args) -> list[tuple[str, int | None]]:
 
 
 def run_diffusion(name: str, section: dict, common: dict, data, predict, args, real_train) -> dict:
+    process = process_for(name, section.get("process"))
+    section = {k: v for k, v in section.items() if k != "process"}
     settings = TrainSettings.from_config(section, common)
     y_train = data["train"][1]
     curve_labels = class_draws(args.curve_per_class, len(CLASSES), "balanced", None, y_train)
@@ -105,7 +108,7 @@ def run_diffusion(name: str, section: dict, common: dict, data, predict, args, r
     with tempfile.TemporaryDirectory() as ckpt:
         payload = train_diffusion(name, settings, data["train"][0], y_train, data["val"][0], data["val"][1], ckpt,
                                   seed=derive_seed(args.seed, "learning_check", name), logger=log,
-                                  monitor=monitor, monitor_every=args.eval_every)
+                                  monitor=monitor, monitor_every=args.eval_every, process_config=process)
     train_cpu = cpu_seconds() - c0 - monitor_cpu[0]
     if args.save_models:
         torch.save(payload, Path(args.out) / f"model_{name}.pt")
@@ -125,7 +128,7 @@ def run_diffusion(name: str, section: dict, common: dict, data, predict, args, r
         log.info(f"{name} {key}: " + json.dumps({k: round(v, 3) for k, v in samplers[key].items()}))
     chosen = samplers[next(iter(samplers))]
     return {"generator": name, "steps": payload["final_step"], "stopped_by": payload["stopped_by"],
-            "preset": settings.preset, "data_scale": payload["data_scale"], "guidance_scale": settings.guidance_scale,
+            "preset": settings.preset, "process": process.__dict__, "data_scale": payload["data_scale"], "guidance_scale": settings.guidance_scale,
             "p_uncond": settings.p_uncond, "train_cpu_s": train_cpu, "cpu_s": train_cpu + chosen["sampling_cpu_s"],
             "bank": chosen, "samplers": samplers, "curve": curve, "labels": labels, "x": bank}
 
@@ -178,6 +181,8 @@ def apply_overrides(sections: dict, name: str, args) -> dict:
             section.setdefault("stage2", {})["steps"] = args.steps
         else:
             section["steps"] = args.steps
+    if args.process and name != "timevqvae":
+        section["process"] = {**section.get("process", {}), **args.process}
     return section
 
 
@@ -233,6 +238,9 @@ def main(argv=None) -> int:
     p.add_argument("--config", default=str(HERE / "learning_check.yaml"))
     p.add_argument("--steps", type=int, default=None, help="training steps (TimeVQVAE: stage 2); default: the config's")
     p.add_argument("--preset", default=None, help="network preset of every chosen generator; default: the config's")
+    p.add_argument("--process", type=json.loads, default=None,
+                   help='noise-process changes of every chosen diffusion generator, as JSON, e.g. '
+                        '\'{"zero_terminal_snr": true, "prediction": "v_prediction"}\'; default: the config\'s (the published process)')
     p.add_argument("--cpu-minutes", type=float, default=20.0,
                    help="CPU-time cap (user + sys) of each diffusion generator's training loop")
     p.add_argument("--eval-every", type=int, default=500, help="steps between learning-curve points (0 = none)")

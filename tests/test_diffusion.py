@@ -67,6 +67,34 @@ def test_sampler_with_an_oracle_x0_network_returns_that_signal(sampler):
     torch.testing.assert_close(x, target, atol=1e-3, rtol=0)
 
 
+def v_oracle(proc: DiffusionProcess, target: torch.Tensor):
+    """The exact v = √ᾱ ε − √(1−ᾱ) x0 of a data distribution that is the one signal ``target``."""
+    ab = proc.alphas_cumprod.float()
+
+    def net(x_t, t, y):
+        a, s = ab[t].sqrt().view(-1, 1, 1), (1 - ab[t]).sqrt().view(-1, 1, 1)
+        eps = (x_t - a * target) / s.clamp_min(1e-12)
+        return a * eps - s * target
+
+    return net
+
+
+@pytest.mark.parametrize("zero_snr", [False, True])
+@pytest.mark.parametrize("sampler", ["ddpm", "ddim"])
+def test_v_prediction_oracle_has_zero_loss_and_samples_its_signal(sampler, zero_snr):
+    target = torch.linspace(-1, 1, 16).expand(2, 3, 16).clone()
+    proc = DiffusionProcess(ProcessConfig(train_steps=50, beta_end=0.05, zero_terminal_snr=zero_snr, prediction="v_prediction"))
+    net = v_oracle(proc, target)
+    y = torch.zeros(2, dtype=torch.long)
+    assert proc.training_loss(net, target, y, torch.Generator().manual_seed(0)) < 1e-10
+    x = proc.sample(net, y, (3, 16), torch.Generator().manual_seed(0), sampler, 10)
+    torch.testing.assert_close(x, target, atol=1e-3, rtol=0)
+    # a wrong convention (the oracle's ε read as v) does not land on the signal
+    wrong = proc.sample(lambda x_t, t, y: (x_t - proc.alphas_cumprod.float()[t].sqrt().view(-1, 1, 1) * target),
+                        y, (3, 16), torch.Generator().manual_seed(0), sampler, 10)
+    assert (wrong - target).abs().max() > 0.1
+
+
 def test_balanced_draws_skip_classes_absent_from_training_and_real_draws_follow_frequencies():
     train = np.array([0] * 90 + [3] * 10)
     bal = class_draws(5, 7, "balanced", np.random.default_rng(0), train)
@@ -283,3 +311,36 @@ def test_data_scale_zero_is_one_over_the_training_std_and_samples_come_back_in_m
     with pytest.raises(ValueError, match="null_class"):
         train_diffusion("diffwave", TrainSettings(preset="tiny", steps=1, batch_size=4, p_uncond=0.1), x, y, None, None,
                         tmp_path / "b", seed=1)
+
+
+def test_process_changes_keep_the_reference_schedule_and_reject_fixed_fields():
+    from synecg.generators.registry import process_for, spec
+
+    assert process_for("sssd") == spec("sssd").process
+    zt = process_for("diffwave", {"zero_terminal_snr": True, "prediction": "v_prediction"})
+    assert (zt.train_steps, zt.beta_start, zt.beta_end) == (200, 1e-4, 0.02)
+    assert DiffusionProcess(zt).alphas_cumprod[-1] == 0.0
+    with pytest.raises(KeyError, match="train_steps"):
+        process_for("sssd", {"train_steps": 1000})
+    with pytest.raises(ValueError, match="zero terminal SNR"):
+        process_for("sssd", {"zero_terminal_snr": True})
+
+
+def test_config_schema_takes_the_objective_and_guidance_keys_and_rejects_fixed_schedule_fields(repo_root):
+    import copy
+
+    import yaml
+    from snakemake.exceptions import WorkflowError
+    from snakemake.utils import validate
+
+    schema = str(repo_root / "workflow" / "schemas" / "config.schema.yaml")
+    base = yaml.safe_load((repo_root / "config" / "config.yaml").read_text())
+    ok = copy.deepcopy(base)
+    ok["generators"]["diffwave"].update(data_scale=0, p_uncond=0.1, guidance_scale=2.0,
+                                        process={"zero_terminal_snr": True, "prediction": "v_prediction"})
+    validate(ok, schema)
+    for bad in ({"train_steps": 1000}, {"prediction": "velocity"}):
+        cfg = copy.deepcopy(base)
+        cfg["generators"]["sssd"]["process"] = bad
+        with pytest.raises(WorkflowError):
+            validate(cfg, schema)

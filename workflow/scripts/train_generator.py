@@ -8,6 +8,7 @@ import torch
 
 from synecg.data.store import load_split
 from synecg.generators.diffusion_train import Runtime, TrainSettings, train_diffusion
+from synecg.generators.registry import process_for
 from synecg.io import atomic_path
 from synecg.runtime import rule_logger, select_device, set_threads
 from synecg.seeding import derive_seed
@@ -32,6 +33,7 @@ payload = train_diffusion(
     seed=derive_seed(s["seed"], "train_generator", snakemake.wildcards.dataset),  # own streams per dataset
     runtime=Runtime(select_device(rt["device"]), rt["bf16"], rt["compile"]),
     logger=log,
+    process_config=process_for(snakemake.wildcards.generator, s["generator"].get("process")),
 )
 payload["dataset"] = snakemake.wildcards.dataset
 with atomic_path(snakemake.output.model) as tmp:

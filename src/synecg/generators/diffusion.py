@@ -23,7 +23,7 @@ from diffusers import DDIMScheduler, DDPMScheduler
 
 Network = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 
-PREDICTIONS = ("epsilon", "sample")
+PREDICTIONS = ("epsilon", "sample", "v_prediction")
 WEIGHTINGS = ("none", "snr", "truncated_snr")
 SAMPLERS = ("ddpm", "ddim")
 
@@ -32,7 +32,9 @@ SAMPLERS = ("ddpm", "ddim")
 class ProcessConfig:
     """A DDPM forward process and training objective.
 
-    ``prediction``: ``epsilon`` (SSSD-ECG, DiffWave) or ``sample`` (x0, Time-Diffusion).
+    ``prediction``: ``epsilon`` (SSSD-ECG, DiffWave), ``sample`` (x0, Time-Diffusion) or
+    ``v_prediction`` (v = √ᾱ ε − √(1−ᾱ) x0, Salimans & Ho 2022; with a zero terminal SNR it is the
+    pairing Lin et al. 2024 use for networks built for ε).
     ``weighting`` of the per-sample MSE: ``none``; ``snr`` = ᾱ/(1-ᾱ) (Salimans & Ho 2022 eq. 8: an
     x0 loss weighted by SNR equals the ε loss); ``truncated_snr`` = max(SNR, 1) (their "truncated
     SNR"). With a zero terminal SNR the ``snr`` weight of the last step would be 0, so that step (the
@@ -54,7 +56,7 @@ class ProcessConfig:
             raise ValueError(f"weighting must be one of {WEIGHTINGS}, got {self.weighting!r}")
         if self.zero_terminal_snr and self.prediction == "epsilon":
             # x0 = (x_T - sqrt(1-ᾱ_T) ε) / sqrt(ᾱ_T) is undefined at ᾱ_T = 0 (Lin et al. 2024, sec. 3.2).
-            raise ValueError("a zero terminal SNR needs x0 (sample) prediction, not epsilon")
+            raise ValueError("a zero terminal SNR needs sample (x0) or v_prediction, not epsilon")
 
 
 class DiffusionProcess:
@@ -143,7 +145,12 @@ class DiffusionProcess:
         x_t = sqrt_ab[t].view(b, 1, 1) * x0 + sqrt_1mab[t].view(b, 1, 1) * noise
         with _autocast(x0.device, autocast):
             out = net(x_t, t, y)
-        target = noise if self.cfg.prediction == "epsilon" else x0
+        if self.cfg.prediction == "epsilon":
+            target = noise
+        elif self.cfg.prediction == "sample":
+            target = x0
+        else:  # v_prediction
+            target = sqrt_ab[t].view(b, 1, 1) * noise - sqrt_1mab[t].view(b, 1, 1) * x0
         per_sample = (out.float() - target).pow(2).mean(dim=(1, 2))
         return (weights[t] * per_sample).mean()
 

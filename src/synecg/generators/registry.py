@@ -124,6 +124,23 @@ def spec(name: str) -> GeneratorSpec:
     raise KeyError(f"unknown diffusion generator {name!r} (have {list(DIFFUSION_GENERATORS)})")
 
 
+PROCESS_FIELDS: tuple[str, ...] = ("zero_terminal_snr", "prediction", "weighting")
+
+
+def process_for(name: str, changes: dict[str, Any] | None = None) -> ProcessConfig:
+    """The generator's published noise process with ``changes`` (``generators.<name>.process``) applied.
+
+    Only the objective may change (``PROCESS_FIELDS``): T and the β range stay the reference's. An
+    unknown or fixed field raises, naming it; an invalid pairing (a zero terminal SNR with ε) raises
+    from ``ProcessConfig``.
+    """
+    changes = dict(changes or {})
+    bad = sorted(set(changes) - set(PROCESS_FIELDS))
+    if bad:
+        raise KeyError(f"generators.{name}.process: cannot change {bad} (may change {list(PROCESS_FIELDS)})")
+    return replace(spec(name).process, **changes)
+
+
 def describe(network_config) -> dict[str, Any]:
     """A JSON-able dict of a network config dataclass."""
     return asdict(network_config)
