@@ -91,3 +91,36 @@ def tiny_study(tmp_path_factory) -> Path:
         workdir = tmp_path_factory.mktemp("tiny_study")
     run_snakemake(workdir, configfiles=(TINY_CONFIG,))
     return workdir
+
+
+# Modules with a test that reads the tiny study. Under ``pytest -n 2`` (pyproject's addopts) they form
+# one xdist scope, so the study is built once, on one worker, while the other worker runs the rest
+# module by module (module fixtures then run once). xdist's own ``--dist loadgroup`` marks are not
+# honoured with pytest 9 here (a statically marked group was split across workers), hence the scheduler.
+TINY_STUDY_MODULES = {"test_crash", "test_data_workflow", "test_generator_workflow", "test_rerun", "test_slurm",
+                      "test_timevqvae_workflow"}
+
+
+def _reads_tiny_study(item) -> bool:
+    return "tiny_study" in getattr(item, "fixturenames", ())
+
+
+def pytest_collection_modifyitems(items):
+    """The tiny study's tests first (the study is the longest item of the suite); a test outside
+    TINY_STUDY_MODULES that reads it is an error, since its worker would build the study again."""
+    strays = sorted({item.module.__name__ for item in items if _reads_tiny_study(item)} - TINY_STUDY_MODULES)
+    if strays:
+        raise pytest.UsageError(f"tests/conftest.py: add {strays} to TINY_STUDY_MODULES (they read tiny_study)")
+    items.sort(key=lambda item: not _reads_tiny_study(item))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class TinyStudyScopes(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return "tiny_study" if Path(module).stem in TINY_STUDY_MODULES else module
+
+    return TinyStudyScopes(config, log)

@@ -206,3 +206,17 @@ def test_changing_one_generator_reruns_its_training_banks_and_the_rows_using_it(
         | fidelity_rows_using(DATASETS, with_pool(generator))
     )
     assert planned_jobs(study, configfiles=configs) == expected
+
+
+def test_one_generators_sampler_resamples_only_its_banks_and_the_rows_using_them(study, tmp_path):
+    generator = "diffwave"
+    assert CONFIG["bank"]["sampler"] == "ddim" and len(GENERATORS) > 1
+    configs = overlay(tmp_path, {"bank": {"sampler_for": {generator: "ddpm"}}})
+    expected = (
+        jobs("sample_bank", dataset=SOURCES, generator=[generator])
+        | jobs("concat_merged_bank", generator=[generator])
+        | classifier_jobs_using(with_pool(generator))
+        | BANK_AGGREGATES
+        | fidelity_rows_using(DATASETS, with_pool(generator))
+    )
+    assert planned_jobs(study, configfiles=configs) == expected

@@ -67,7 +67,14 @@ rule sample_bank:
         runtime=res("generator", "runtime"),
         gpu=res("generator", "gpu"),
     params:
-        bank=config["bank"],
+        # bank.sampler_for[generator] replaces bank.sampler; the map itself is left out, so
+        # changing one generator's entry re-samples only its banks
+        bank=lambda w: {k: v for k, v in config["bank"].items() if k != "sampler_for"}
+        | {
+            "sampler": config["bank"]["sampler_for"].get(
+                w.generator, config["bank"]["sampler"]
+            )
+        },
         seed=config["seed"],
         sampling_rate=config["sampling_rate"],
         runtime=RUNTIME,
