@@ -44,7 +44,7 @@ from synecg.data.store import load_split
 from synecg.generators.bank import class_draws
 from synecg.generators.diffusion_train import TrainSettings, sample_diffusion, train_diffusion
 from synecg.generators.learning import set_metrics, summarise
-from synecg.generators.registry import process_for
+from synecg.generators.registry import describe, process_for
 from synecg.seeding import derive_seed
 
 GENERATORS = ("sssd", "diffwave", "timediffusion", "timevqvae")
@@ -88,7 +88,6 @@ def sample_settings(args) -> list[tuple[str, int | None]]:
 
 def run_diffusion(name: str, section: dict, common: dict, data, predict, args, real_train) -> dict:
     process = process_for(name, section.get("process"))
-    section = {k: v for k, v in section.items() if k != "process"}
     settings = TrainSettings.from_config(section, common)
     y_train = data["train"][1]
     curve_labels = class_draws(args.curve_per_class, len(CLASSES), "balanced", None, y_train)
@@ -128,7 +127,7 @@ def run_diffusion(name: str, section: dict, common: dict, data, predict, args, r
         log.info(f"{name} {key}: " + json.dumps({k: round(v, 3) for k, v in samplers[key].items()}))
     chosen = samplers[next(iter(samplers))]
     return {"generator": name, "steps": payload["final_step"], "stopped_by": payload["stopped_by"],
-            "preset": settings.preset, "process": process.__dict__, "data_scale": payload["data_scale"], "guidance_scale": settings.guidance_scale,
+            "preset": settings.preset, "process": describe(process), "data_scale": payload["data_scale"], "guidance_scale": settings.guidance_scale,
             "p_uncond": settings.p_uncond, "train_cpu_s": train_cpu, "cpu_s": train_cpu + chosen["sampling_cpu_s"],
             "bank": chosen, "samplers": samplers, "curve": curve, "labels": labels, "x": bank}
 

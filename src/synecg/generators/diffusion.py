@@ -142,7 +142,8 @@ class DiffusionProcess:
                 raise ValueError("p_uncond > 0 needs the network's null class (model.null_class: true)")
             drop = torch.rand((b,), generator=generator, device=x0.device) < p_uncond
             y = torch.where(drop, torch.full_like(y, null_class), y)
-        x_t = sqrt_ab[t].view(b, 1, 1) * x0 + sqrt_1mab[t].view(b, 1, 1) * noise
+        a, s = sqrt_ab[t].view(b, 1, 1), sqrt_1mab[t].view(b, 1, 1)
+        x_t = a * x0 + s * noise
         with _autocast(x0.device, autocast):
             out = net(x_t, t, y)
         if self.cfg.prediction == "epsilon":
@@ -150,7 +151,7 @@ class DiffusionProcess:
         elif self.cfg.prediction == "sample":
             target = x0
         else:  # v_prediction
-            target = sqrt_ab[t].view(b, 1, 1) * noise - sqrt_1mab[t].view(b, 1, 1) * x0
+            target = a * noise - s * x0
         per_sample = (out.float() - target).pow(2).mean(dim=(1, 2))
         return (weights[t] * per_sample).mean()
 
