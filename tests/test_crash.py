@@ -54,13 +54,19 @@ def crash_configs(tmp_path_factory) -> tuple[Path, ...]:
     return (TINY_CONFIG, path)
 
 
-def fresh_training_dir(tiny_study: Path, target: Path) -> Path:
-    """A copy of the finished tiny study without this generator's model, checkpoints and log."""
-    import shutil
+@pytest.fixture(scope="module")
+def prepared_data(tmp_path_factory, crash_configs) -> Path:
+    """A workdir holding only the prepared dataset that the training job reads (its own small DAG,
+    so this module does not wait for the shared tiny study)."""
+    workdir = tmp_path_factory.mktemp("prepared")
+    run_snakemake(workdir, "--cores", "2", f"results/data/{DATASET}/records.csv", configfiles=crash_configs)
+    return workdir
 
-    workdir = copy_study(tiny_study, target)
-    shutil.rmtree(workdir / Path(MODEL).parent, ignore_errors=True)
-    (workdir / LOG).unlink(missing_ok=True)
+
+def fresh_training_dir(prepared: Path, target: Path) -> Path:
+    """A copy of the prepared workdir (with its Snakemake metadata): the generator is not trained yet."""
+    workdir = copy_study(prepared, target)
+    assert not (workdir / MODEL).exists() and not (workdir / LOG).exists()
     return workdir
 
 
@@ -104,8 +110,8 @@ def assert_same_weights(a: dict, b: dict) -> None:
     assert a["final_step"] == b["final_step"] == STEPS
 
 
-def test_killed_training_resumes_from_its_last_checkpoint_with_identical_weights(tiny_study, tmp_path, crash_configs):
-    crashed = fresh_training_dir(tiny_study, tmp_path / "crashed")
+def test_killed_training_resumes_from_its_last_checkpoint_with_identical_weights(prepared_data, tmp_path, crash_configs):
+    crashed = fresh_training_dir(prepared_data, tmp_path / "crashed")
     proc = start_training(crashed, crash_configs)
     left = kill_after_first_checkpoint(proc, crashed)
 
@@ -119,7 +125,7 @@ def test_killed_training_resumes_from_its_last_checkpoint_with_identical_weights
     resumed = re.findall(r"resumed from checkpoint at step (\d+)", (crashed / LOG).read_text())
     assert resumed == [str(max(left))], f"the re-run must resume from step {max(left)}, log says {resumed}"
 
-    uninterrupted = fresh_training_dir(tiny_study, tmp_path / "uninterrupted")
+    uninterrupted = fresh_training_dir(prepared_data, tmp_path / "uninterrupted")
     run_snakemake(uninterrupted, "--cores", "2", MODEL, configfiles=crash_configs)
     assert "resumed" not in (uninterrupted / LOG).read_text()
     assert_same_weights(load_model(crashed / MODEL), load_model(uninterrupted / MODEL))

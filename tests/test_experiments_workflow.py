@@ -1,4 +1,4 @@
-"""End to end: the experiment stage of the workflow on fixture data and banks (tiny config)."""
+"""End to end: the experiment stage of the shared tiny study, and the paper grid's plan on fixture inputs."""
 
 import time
 
@@ -6,8 +6,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import REPO_ROOT, TINY_CONFIG, run_snakemake
+from conftest import REPO_ROOT, TINY_CONFIG, copy_study, run_snakemake, tiny_config
 from experiment_fixtures import write_study_inputs
+from synecg.data.store import load_split
 from synecg.io import read_json
 
 EXPERIMENT_RULES = [
@@ -16,61 +17,62 @@ EXPERIMENT_RULES = [
     "plot_transfer_curves", "plot_augmentation", "plot_baseline_confusion", "plot_answer",
 ]
 TARGETS = ["aggregate_experiments", "plot_transfer_curves", "plot_augmentation", "plot_baseline_confusion", "plot_answer"]
-ARMS = {"TrRTeR", "TrRTeR-balanced", "TrSTeR", "TrRTeS", "TrSTeS", "TrRSTeR", "TrRSTeR-r0.1", "transfer-head", "transfer-all"}
-GENERATORS = ["sssd"]
+REAL_ARMS = {"TrRTeR", "TrRTeR-balanced"}
+SYNTHETIC_ARMS = {"TrSTeR", "TrRTeS", "TrSTeS", "TrRSTeR", "TrRSTeR-r0.1", "transfer-head", "transfer-all"}  # per bank
 needs_envs = pytest.mark.skipif(
     not (REPO_ROOT / "envs" / "torch.yaml").exists() or not (REPO_ROOT / "envs" / "eval.yaml").exists(),
     reason="envs/torch.yaml and envs/eval.yaml (the ops stage) are not in this checkout yet",
 )
 
 
-def _overlay(tmp_path, generators):
-    """The fixture banks' generators; the control banks off (tests/test_experiments_control_banks.py runs them)."""
-    path = tmp_path / "overlay.yaml"
-    path.write_text(yaml.safe_dump({"generators": {"enabled": generators}, "compute": {"device": "cpu"},
-                                    "experiments": {"control_banks": []}}))
-    return path
-
-
 @pytest.mark.workflow
 @needs_envs
-def test_experiment_stage_produces_tables_and_figures_from_fixture_inputs(tmp_path):
-    write_study_inputs(tmp_path, GENERATORS)
-    overlay = _overlay(tmp_path, GENERATORS)
-    run_snakemake(tmp_path, *_args(), configfiles=(TINY_CONFIG, overlay))
-
-    runs = pd.read_csv(tmp_path / "results/tables/experiments_runs.csv")
-    # 3 datasets x 9 arms x 2 fractions x 1 seed + cross 2 x 2
-    assert len(runs) == 3 * len(ARMS) * 2 + 4
-    assert set(runs["setting"]) == ARMS
+def test_experiment_stage_produces_tables_and_figures(tiny_study, tmp_path):
+    """Read from the session's tiny study (its experiment stage runs on the tiny generators' banks);
+    the ratio change is planned on a copy."""
+    config = tiny_config()
+    generators = list(config["generators"]["enabled"])
+    pool = [g for g in config["experiments"]["pool"]["members"] if g in generators]
+    banks = generators + ["all"] * (len(pool) > 1)
+    fractions = config["experiments"]["fractions"]
+    runs = pd.read_csv(tiny_study / "results/tables/experiments_runs.csv")
+    # per dataset: 2 real arms, 7 arms per bank (the pool included), the equal-size pool; then 2 x 2 cross rows
+    per_dataset = len(fractions) * (2 + len(SYNTHETIC_ARMS) * len(banks) + (len(banks) > len(generators)))
+    assert len(runs) == 3 * per_dataset + 4
+    assert set(runs["setting"]) == REAL_ARMS | SYNTHETIC_ARMS | ({"TrRSTeR-equal"} if len(pool) > 1 else set())
+    assert set(runs["generator"]) == {"real", *banks}
     real_tests = runs[(runs["test_set"] == "real") & (runs["test_dataset"] == runs["dataset"])]
-    assert (real_tests["n_test"] == real_tests["dataset"].map({"ptbxl": 21, "chapman": 21, "merged": 42})).all()
+    n_test = {d: len(load_split(tiny_study / f"results/data/{d}", "test")[1]) for d in ("ptbxl", "chapman", "merged")}
+    assert (real_tests["n_test"] == real_tests["dataset"].map(n_test)).all()
     cross = runs[runs["test_dataset"] != runs["dataset"]]
     assert set(cross["test_dataset"]) == {"ptbxl", "chapman"} and set(cross["dataset"]) == {"merged"}
     for name in ("baselines", "synthetic_settings", "augmentation", "transfer", "cross_dataset", "comparisons", "answer"):
         for ext in ("csv", "md", "tex"):
-            assert (tmp_path / f"results/tables/{name}.{ext}").stat().st_size > 0
-    answer = pd.read_csv(tmp_path / "results/tables/answer.csv")
-    assert len(answer) == 3 * 2 and answer["primary"].sum() == 3  # per dataset: vs the control (primary), vs TrRTeR
-    assert "Primary endpoint" in (tmp_path / "results/tables/answer.md").read_text()
+            assert (tiny_study / f"results/tables/{name}.{ext}").stat().st_size > 0
+    # per dataset and bank: vs the balanced control (the primary endpoint) and vs TrRTeR
+    answer = pd.read_csv(tiny_study / "results/tables/answer.csv")
+    assert len(answer) == 3 * len(banks) * 2 and answer["primary"].sum() == 3 * len(banks)
+    assert set(answer.loc[answer["primary"], "reference"]) == {"TrRTeR-balanced"}
+    assert "Primary endpoint" in (tiny_study / "results/tables/answer.md").read_text()
     for fig in ("transfer_curves", "augmentation", "baseline_confusion", "answer"):
-        assert (tmp_path / f"results/figures/experiments/{fig}.png").stat().st_size > 10_000
-    log = (tmp_path / "logs/train_real_classifier/ptbxl.log").read_text()
+        assert (tiny_study / f"results/figures/experiments/{fig}.png").stat().st_size > 10_000
+    log = (tiny_study / "logs/train_real_classifier/ptbxl.log").read_text()
     assert "epoch 1 train_loss" in log and "macro_f1" in log
-    assert (tmp_path / "results/benchmarks/train_augmented_classifier/merged/sssd.tsv").exists()
-    metrics = read_json(tmp_path / "results/experiments/chapman/TrRSTeR/sssd/frac0.50/seed0/metrics.json")
+    assert (tiny_study / "results/benchmarks/train_augmented_classifier/merged/sssd.tsv").exists()
+    run_dir = "results/experiments/chapman/TrRSTeR/sssd"
+    metrics = read_json(tiny_study / f"{run_dir}/frac0.50/seed0/metrics.json")
     assert metrics["n_train_synthetic"] > 0 and metrics["test_set"] == "real"
-    assert (tmp_path / "results/experiments/chapman/TrRSTeR/sssd/frac0.50/seed0/predictions.npz").exists()
-    manifest = read_json(tmp_path / "results/experiments/chapman/TrRSTeR/sssd/runs.json")["runs"]
-    assert manifest == ["results/experiments/chapman/TrRSTeR/sssd/frac0.50/seed0/metrics.json",
-                        "results/experiments/chapman/TrRSTeR/sssd/frac1.00/seed0/metrics.json"]
+    assert (tiny_study / f"{run_dir}/frac0.50/seed0/predictions.npz").exists()
+    manifest = read_json(tiny_study / f"{run_dir}/runs.json")["runs"]
+    assert manifest == [f"{run_dir}/frac0.50/seed0/metrics.json", f"{run_dir}/frac1.00/seed0/metrics.json"]
 
     # A change to the synthetic:real ratios re-runs the augmentation jobs only.
-    overlay.write_text(yaml.safe_dump({"generators": {"enabled": GENERATORS}, "compute": {"device": "cpu"},
-                                       "experiments": {"augmentation_ratios": [0.2], "control_banks": []}}))
-    plan = run_snakemake(tmp_path, *_args(), "-n", configfiles=(TINY_CONFIG, overlay))
+    study = copy_study(tiny_study, tmp_path / "study")
+    overlay = tmp_path / "overlay.yaml"
+    overlay.write_text(yaml.safe_dump({"experiments": {"augmentation_ratios": [0.2]}}))
+    plan = run_snakemake(study, "-n", "--cores", "2", *TARGETS, configfiles=(TINY_CONFIG, overlay))
     jobs = _planned(plan.stdout)
-    assert jobs.get("train_augmented_classifier") == 3
+    assert jobs.get("train_augmented_classifier") == 3 * len(banks)
     assert not {"train_real_classifier", "train_synthetic_classifier", "transfer_classifier"} & set(jobs)
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import REPO_ROOT, TINY_CONFIG, copy_study, run_snakemake
+from conftest import REPO_ROOT, TINY_CONFIG, copy_study, run_snakemake, tiny_config
 
 pytestmark = pytest.mark.workflow
 
@@ -53,19 +53,6 @@ def overlay(tmp_path: Path, settings: dict) -> tuple[Path, ...]:
     path = tmp_path / "change.yaml"
     path.write_text(yaml.safe_dump(settings))
     return (TINY_CONFIG, path)
-
-
-def tiny_config() -> dict:
-    """config/config.yaml with the tiny overlay on top (Snakemake's deep merge)."""
-
-    def merge(base: dict, over: dict) -> dict:
-        out = dict(base)
-        for key, value in over.items():
-            out[key] = merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
-        return out
-
-    base = yaml.safe_load((REPO_ROOT / "config" / "config.yaml").read_text())
-    return merge(base, yaml.safe_load(TINY_CONFIG.read_text()))
 
 
 CONFIG = tiny_config()

@@ -126,17 +126,21 @@ COMPARED = ["results/data/ptbxl/records.csv", "results/data/ptbxl/train.npy", "r
 
 @pytest.mark.slurm
 @pytest.mark.workflow
-def test_project_workflow_through_slurm_matches_the_local_run(slurm_cluster, tiny_study, tmp_path):
-    from conftest import TINY_CONFIG
+def test_project_workflow_through_slurm_matches_the_local_run(slurm_cluster, tmp_path):
+    from conftest import TINY_CONFIG, run_snakemake
 
     configs = [str(REPO_ROOT / "config" / "config.yaml"), str(TINY_CONFIG)]
-    proc = run_through_slurm(tmp_path, REPO_ROOT / "Snakefile", PROJECT_TARGET, "--configfile", *configs)
+    for workdir in ("slurm", "local"):
+        (tmp_path / workdir).mkdir()
+    proc = run_through_slurm(tmp_path / "slurm", REPO_ROOT / "Snakefile", PROJECT_TARGET, "--configfile", *configs)
     ids = submitted_job_ids(proc)
     assert len(ids) >= 4, f"every job of the chain goes through sbatch, got ids {ids}"
     assert ids <= jobs_known_to_slurm()
     assert "localrule " not in proc.stdout + proc.stderr, "no job may run outside SLURM"
+    run_snakemake(tmp_path / "local", "--cores", "2", PROJECT_TARGET, configfiles=(TINY_CONFIG,))
     for name in COMPARED:
-        assert (tmp_path / name).read_bytes() == (tiny_study / name).read_bytes(), f"{name} differs from the local run"
+        assert (tmp_path / "slurm" / name).read_bytes() == (tmp_path / "local" / name).read_bytes(), \
+            f"{name} differs from the local run"
 
 
 def profile_rule_names() -> set[str]:
