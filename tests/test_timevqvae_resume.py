@@ -53,7 +53,7 @@ def run_stage(stage: str, workdir: str) -> dict:
         payload = train_stage1(x, x[:4], c1, seed=3, dataset="toy", checkpoint_dir=work / "stage1", device=cpu)
         torch.save(payload, work / "stage1.pt")
         return payload
-    s1 = torch.load(work / "stage1.pt", weights_only=False)
+    s1 = torch.load(work / "stage1.pt", weights_only=True)
     lf, hf = tokenize(build_stage1(s1), x, cpu)
     tokens = {"train": {"lf": lf, "hf": hf, "y": torch.from_numpy(y)},
               "val": {"lf": lf[:4], "hf": hf[:4], "y": torch.from_numpy(y[:4])}, "stage1_sha256": "fixture"}
