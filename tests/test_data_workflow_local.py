@@ -8,6 +8,7 @@ from conftest import TINY_CONFIG, run_snakemake
 
 from synecg.data.store import load_split, read_records
 
+
 def test_dag_builds_for_demo_and_paper_configs(tmp_path, repo_root):
     demo = run_snakemake(tmp_path, "-n", "--quiet", "rules", configfiles=(TINY_CONFIG,))
     assert "simulate_demo" in demo.stdout and "prepare_dataset" in demo.stdout

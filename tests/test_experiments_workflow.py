@@ -32,14 +32,14 @@ def test_experiment_stage_produces_tables_and_figures(tiny_study, tmp_path):
     the ratio change is planned on a copy."""
     config = tiny_config()
     generators = list(config["generators"]["enabled"])
-    pool = [g for g in config["experiments"]["pool"]["members"] if g in generators]
-    banks = generators + ["all"] * (len(pool) > 1)
+    has_pool = len([g for g in config["experiments"]["pool"]["members"] if g in generators]) > 1
+    banks = generators + ["all"] * has_pool
     fractions = config["experiments"]["fractions"]
     runs = pd.read_csv(tiny_study / "results/tables/experiments_runs.csv")
-    # per dataset: 2 real arms, 7 arms per bank (the pool included), the equal-size pool; then 2 x 2 cross rows
-    per_dataset = len(fractions) * (2 + len(SYNTHETIC_ARMS) * len(banks) + (len(banks) > len(generators)))
+    # per dataset: the real arms, 7 arms per bank (the pool included), the equal-size pool; then 2 x 2 cross rows
+    per_dataset = len(fractions) * (len(REAL_ARMS) + len(SYNTHETIC_ARMS) * len(banks) + has_pool)
     assert len(runs) == 3 * per_dataset + 4
-    assert set(runs["setting"]) == REAL_ARMS | SYNTHETIC_ARMS | ({"TrRSTeR-equal"} if len(pool) > 1 else set())
+    assert set(runs["setting"]) == REAL_ARMS | SYNTHETIC_ARMS | ({"TrRSTeR-equal"} if has_pool else set())
     assert set(runs["generator"]) == {"real", *banks}
     real_tests = runs[(runs["test_set"] == "real") & (runs["test_dataset"] == runs["dataset"])]
     n_test = {d: len(load_split(tiny_study / f"results/data/{d}", "test")[1]) for d in ("ptbxl", "chapman", "merged")}
