@@ -96,7 +96,7 @@ def run_diffusion(name: str, section: dict, common: dict, data, predict, args, r
     def monitor(step: int, payload: dict) -> None:
         c0 = cpu_seconds()
         with torch.random.fork_rng():
-            x = sample_diffusion(payload, curve_labels, derive_seed(args.seed, "curve", name), args.sampler, args.ddim_steps)
+            x = sample_diffusion(payload, curve_labels, derive_seed(args.train_seed, "curve", name), args.sampler, args.ddim_steps)
         m = set_metrics(real_train, x, curve_labels, predict, FS, args.seed)
         curve.append({"step": step, **m})
         monitor_cpu[0] += cpu_seconds() - c0
@@ -106,7 +106,7 @@ def run_diffusion(name: str, section: dict, common: dict, data, predict, args, r
     c0 = cpu_seconds()
     with tempfile.TemporaryDirectory() as ckpt:
         payload = train_diffusion(name, settings, data["train"][0], y_train, data["val"][0], data["val"][1], ckpt,
-                                  seed=derive_seed(args.seed, "learning_check", name), logger=log,
+                                  seed=derive_seed(args.train_seed, "learning_check", name), logger=log,
                                   monitor=monitor, monitor_every=args.eval_every, process_config=process)
     train_cpu = cpu_seconds() - c0 - monitor_cpu[0]
     if args.save_models:
@@ -118,7 +118,7 @@ def run_diffusion(name: str, section: dict, common: dict, data, predict, args, r
         runs, cpu = [], []
         for s in range(args.sampling_seeds):
             c1 = cpu_seconds()
-            x = sample_diffusion(payload, labels, derive_seed(args.seed, "bank", name, s), sampler, steps)
+            x = sample_diffusion(payload, labels, derive_seed(args.train_seed, "bank", name, s), sampler, steps)
             cpu.append(cpu_seconds() - c1)
             runs.append(set_metrics(real_train, x, labels, predict, FS, args.seed + s))
             if bank is None:
@@ -138,7 +138,7 @@ def run_timevqvae(section: dict, data, predict, args, real_train) -> dict:
 
     cfg = resolve(section, "ptbxl")
     cpu = torch.device("cpu")
-    seed = derive_seed(args.seed, "learning_check", "timevqvae")
+    seed = derive_seed(args.train_seed, "learning_check", "timevqvae")
     (x_tr, y_tr), (x_va, y_va) = data["train"], data["val"]
     c0 = cpu_seconds()
     with tempfile.TemporaryDirectory() as ckpt:
@@ -157,7 +157,7 @@ def run_timevqvae(section: dict, data, predict, args, real_train) -> dict:
     runs, cpus, bank = [], [], None
     for s in range(args.sampling_seeds):
         c1 = cpu_seconds()
-        gen = torch.Generator().manual_seed(derive_seed(args.seed, "bank", "timevqvae", s))
+        gen = torch.Generator().manual_seed(derive_seed(args.train_seed, "bank", "timevqvae", s))
         x = sample(stage1, priors, labels, cfg.sampling, gen, cpu, bf16=False)
         cpus.append(cpu_seconds() - c1)
         runs.append(set_metrics(real_train, x, labels, predict, FS, args.seed + s))
@@ -250,10 +250,17 @@ def main(argv=None) -> int:
     p.add_argument("--per-class", type=int, default=30, help="bank signals per class")
     p.add_argument("--curve-per-class", type=int, default=10, help="signals per class at each learning-curve point")
     p.add_argument("--records-per-class", type=int, default=100, help="simulated records per class")
-    p.add_argument("--seed", type=int, default=1704)
+    p.add_argument("--seed", type=int, default=1704, help="seed of the data, the reference classifier and the metrics")
+    p.add_argument("--train-seed", type=int, default=None,
+                   help="seed of the generators' training and sampling only (default: --seed): a replicate of "
+                        "the generators on the same data, scored by the same reference classifier")
+    p.add_argument("--min-reference-trts", type=float, default=0.5,
+                   help="stop before any generator trains when the real-trained reference classifier scores the "
+                        "held-out real records below this (its TRTS of a bank would say nothing)")
     p.add_argument("--save-models", action="store_true", help="write each diffusion payload to --out/model_<name>.pt")
     p.add_argument("--out", default="results/learning_check")
     args = p.parse_args(argv)
+    args.train_seed = args.seed if args.train_seed is None else args.train_seed
     torch.set_num_threads(1)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     out = Path(args.out)
@@ -270,6 +277,12 @@ def main(argv=None) -> int:
     real_train = data["train"][0]
     real = set_metrics(real_train, data["test"][0], data["test"][1], predict, FS, args.seed)
     log.info(f"real held-out: {real}")
+    if real["trts"] < args.min_reference_trts:
+        log.error(f"the reference classifier (seed {args.seed}) scores the held-out real records at {real['trts']:.3f} "
+                  f"(chance {1 / len(CLASSES):.3f}), below --min-reference-trts {args.min_reference_trts}: the TRTS "
+                  "of a bank would say nothing. Change --seed or the config's classifier section; keep the "
+                  "generators' replicate in --train-seed")
+        return 2
     common = {**sections.get("training", {}), "max_cpu_minutes": args.cpu_minutes}
     rows = []
     for name in names:
@@ -284,6 +297,7 @@ def main(argv=None) -> int:
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]) if argv is None else " ".join(argv),
         "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": f"{os.uname().nodename}, {os.cpu_count()} CPUs, torch threads 1",
+        "seed": args.seed, "train_seed": args.train_seed,
         "data": args.data, "split_sizes": {s: len(v[1]) for s, v in data.items()},
         "classifier_cpu_s": classifier_cpu, "real_heldout": real,
         "generators": [{k: v for k, v in r.items() if k not in ("x", "labels")} for r in rows],

@@ -112,6 +112,26 @@ def test_paper_grid_plans_in_seconds(tmp_path):
     assert seconds < 60, f"planning the paper grid took {seconds:.1f} s"
 
 
+@pytest.mark.workflow
+def test_demo_without_merged_bank_runs_only_the_real_arms_on_merged(tmp_path):
+    """The demo's ``generators.merged_bank: none``: no merged bank, so merged runs its real arms
+    and the cross-dataset tests, and no generator, control or fidelity job (those need a bank)."""
+    demo = yaml.safe_load((REPO_ROOT / "config" / "config.yaml").read_text())
+    assert demo["generators"]["merged_bank"] == "none"
+    plan = run_snakemake(tmp_path, "-n", "--printshellcmds")
+    jobs = _planned(plan.stdout)
+    merged = {line.split("wildcards:")[1] for line in plan.stdout.splitlines()
+              if "wildcards:" in line and "dataset=merged" in line}
+    assert merged and all("generator=real" in w or "generator=" not in w for w in merged), sorted(merged)
+    assert jobs["train_real_classifier"] == jobs["train_balanced_classifier"] == 3
+    assert jobs["evaluate_cross_dataset"] == 1 and "concat_merged_bank" not in jobs
+    n_gen = len(demo["generators"]["enabled"]) + 1  # + all
+    n_controls = len(demo["experiments"]["control_banks"])
+    assert jobs["train_synthetic_classifier"] == jobs["transfer_classifier"] == 2 * n_gen
+    assert jobs["train_augmented_classifier"] == 2 * (n_gen + n_controls)
+    assert jobs["fidelity_bank"] == 2 * (n_gen - 1) and jobs["build_control_bank"] == 2 * n_controls
+
+
 def _args():
     """Only this stage's rules (the fixture files stand in for the data and bank stages), then the
     targets; a flag between them keeps argparse from reading the targets as config files or rules."""

@@ -26,6 +26,10 @@ MERGED_BANK = config["generators"]["merged_bank"]
 TRAINED_DATASETS = SOURCE_DATASETS + (
     ["merged"] if "merged" in DATASETS and MERGED_BANK == "train" else []
 )
+# Datasets with banks, hence with generator and control arms, fidelity and bank figures. Under
+# `merged_bank: none` the merged dataset has no bank and runs its real-data arms only (TrRTeR, the
+# balanced control, the cross-dataset tests).
+BANK_DATASETS = [d for d in DATASETS if d != "merged" or MERGED_BANK != "none"]
 
 
 wildcard_constraints:

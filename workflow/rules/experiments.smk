@@ -306,7 +306,7 @@ rule plot_transfer_curves:
         runtime=res("light", "runtime"),
         gpu=res("light", "gpu"),
     params:
-        datasets=DATASETS,
+        datasets=BANK_DATASETS,
         metric=EXPERIMENTS["primary_metric"],
     script:
         "../scripts/plot_transfer_curves.py"
@@ -333,7 +333,7 @@ rule plot_augmentation:
         runtime=res("light", "runtime"),
         gpu=res("light", "gpu"),
     params:
-        datasets=DATASETS,
+        datasets=BANK_DATASETS,
         metric=EXPERIMENTS["primary_metric"],
     script:
         "../scripts/plot_augmentation.py"

@@ -5,9 +5,9 @@ from synecg.experiments.settings import control_generator
 
 def bank_targets():
     """Every (dataset, generator) bank and its figure."""
-    banks = [f for d in DATASETS for g in GENERATORS for f in bank_files(d, g)]
+    banks = [f for d in BANK_DATASETS for g in GENERATORS for f in bank_files(d, g)]
     figures = [
-        f"results/figures/banks/{d}/{g}.png" for d in DATASETS for g in GENERATORS
+        f"results/figures/banks/{d}/{g}.png" for d in BANK_DATASETS for g in GENERATORS
     ]
     return banks + figures
 

@@ -171,6 +171,8 @@ def all_experiment_manifests():
         files += manifests(
             d, ["TrRTeR"] + ([BALANCED] if BALANCED_ON else []), REAL_GENERATOR
         )
+        if d not in BANK_DATASETS:
+            continue
         for g in EXPERIMENT_GENERATORS:
             files += manifests(d, SYNTHETIC_SETTINGS, g)
             if EVALUATE_TRTS:

@@ -34,9 +34,11 @@ FIDELITY_GENERATORS = EXPERIMENT_GENERATORS
 
 
 def fidelity_generators(dataset):
-    """Everything scored for a dataset: our banks, the pool `all`, and that dataset's external banks."""
+    """Everything scored for a dataset: our banks and the pool `all` (where it has banks, see
+    BANK_DATASETS), and that dataset's external banks."""
+    ours = FIDELITY_GENERATORS if dataset in BANK_DATASETS else []
     external = [n for n, e in FIDELITY_EXTERNAL.items() if e["dataset"] == dataset]
-    return [*FIDELITY_GENERATORS, *external]
+    return [*ours, *external]
 
 
 def fidelity_bank_dirs(dataset, generator):
@@ -79,6 +81,7 @@ def fidelity_metrics_files():
     return [
         f"{FIDELITY_DIR}/{d}/{g}/metrics.json"
         for d in DATASETS
+        if fidelity_generators(d)
         for g in [*FIDELITY_REFERENCES, *fidelity_generators(d)]
     ]
 
