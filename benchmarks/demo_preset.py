@@ -7,7 +7,7 @@ the demo preset rests on training and validation data only. Seeds are the runs' 
 (initialisation, batch order, dropout). One torch thread, as the workflow's classifier jobs.
 
 Usage: PYTHONPATH=src python benchmarks/demo_preset.py RESULTS_DIR [--datasets ptbxl chapman] [--seeds 4]
-  [--preset NAME=JSON ...]   (default: the demo presets compared in benchmarks/README.md)
+  [--preset NAME=JSON ...]   (default: the demo presets compared in benchmarks/README.md) [--max-epochs N]
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ def main() -> None:
     parser.add_argument("--datasets", nargs="+", default=["ptbxl", "chapman"])
     parser.add_argument("--seeds", type=int, default=4)
     parser.add_argument("--preset", action="append", default=[], help="NAME=JSON of ClassifierConfig fields and lr")
+    parser.add_argument("--max-epochs", type=int, default=None, help="epoch cap (default: the config's classifier.max_epochs)")
     args = parser.parse_args()
     presets = {name: json.loads(fields) for name, fields in (p.split("=", 1) for p in args.preset)} or PRESETS
     config = yaml.safe_load(DEMO_CONFIG.read_text())
@@ -52,6 +53,8 @@ def main() -> None:
         data_dir = args.results / "data" / dataset
         (x_train, y_train, _), (x_val, y_val, _) = load_split(data_dir, "train"), load_split(data_dir, "val")
         training = training_settings(config, dataset)
+        if args.max_epochs is not None:
+            training["max_epochs"] = args.max_epochs
         for name, fields in presets.items():
             fields = {**BASE, **fields}
             cfg = build_model_config(fields, x_train.shape[-1])

@@ -1,16 +1,12 @@
 """Scratch diagnostics: train one diffusion generator with overrides, measure TRTS and label sensitivity."""
-import argparse, json, logging, pickle, sys, tempfile, time
+import argparse, json, logging, pickle, sys, tempfile
 from pathlib import Path
 import numpy as np, torch, yaml
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import learning_check as lc
-try:  # main moved class_draws to synecg.generators.bank
-    from synecg.generators.bank import class_draws
-except ImportError:
-    from synecg.generators.bank import class_draws
+from synecg.generators.bank import class_draws
 from synecg.generators.diffusion_train import TrainSettings, sample_diffusion, train_diffusion
 from synecg.generators.learning import set_metrics
-from synecg.constants import CLASSES
 
 p = argparse.ArgumentParser()
 p.add_argument("name"); p.add_argument("--over", default="{}"); p.add_argument("--model", default="{}")

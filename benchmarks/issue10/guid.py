@@ -1,15 +1,12 @@
-import sys, pickle, numpy as np, torch
+import sys, pickle, torch
 from synecg.generators.diffusion_train import sample_diffusion
-try:  # main moved class_draws to synecg.generators.bank
-    from synecg.generators.bank import class_draws
-except ImportError:
-    from synecg.generators.bank import class_draws
+from synecg.generators.bank import class_draws
 from synecg.generators.learning import set_metrics
 from synecg.classify.train import predict_proba
 torch.set_num_threads(1)
 d, clf = pickle.load(open("scratch/cache.pkl", "rb"))
 predict = lambda x: predict_proba(clf[0], clf[1], x).argmax(1)
-p = torch.load(sys.argv[1], weights_only=False)
+p = torch.load(sys.argv[1], map_location="cpu", weights_only=True)  # a --save-models payload: tensors and plain types
 labels = class_draws(10, 7, "balanced", None, d["train"][1])
 for w in map(float, sys.argv[2:]):
     for seed in (21, 22):
