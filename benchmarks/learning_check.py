@@ -8,7 +8,8 @@ tree and read back by ``synecg.data.prepare``, patient-disjoint strat_fold split
 
 Per generator and for the held-out real test records it reports (``synecg.generators.learning``):
 TRTS accuracy of a classifier trained on the real training split (chance 1/7), amplitude ratio,
-log-PSD distance to the real training split, C2ST accuracy, CPU seconds and steps. For diffusion
+log-PSD distance to the real training split, C2ST accuracy, beat ratio (R peaks per record against the
+real training records of the class), CPU seconds and steps. For diffusion
 models it compares the full ancestral sampler with DDIM at 10/20/50 steps over a few sampling
 seeds; a learning curve (TRTS every ``--eval-every`` steps) comes from the monitor hook of
 ``train_diffusion`` (stage 2 of TimeVQVAE: final point only).
@@ -88,6 +89,7 @@ def sample_settings(args) -> list[tuple[str, int | None]]:
 
 def run_diffusion(name: str, section: dict, common: dict, data, predict, args, real_train) -> dict:
     process = process_for(name, section.get("process"))
+    real_y = data["train"][1]
     settings = TrainSettings.from_config(section, common)
     y_train = data["train"][1]
     curve_labels = class_draws(args.curve_per_class, len(CLASSES), "balanced", None, y_train)
@@ -97,7 +99,7 @@ def run_diffusion(name: str, section: dict, common: dict, data, predict, args, r
         c0 = cpu_seconds()
         with torch.random.fork_rng():
             x = sample_diffusion(payload, curve_labels, derive_seed(args.train_seed, "curve", name), args.sampler, args.ddim_steps)
-        m = set_metrics(real_train, x, curve_labels, predict, FS, args.seed)
+        m = set_metrics(real_train, x, curve_labels, predict, FS, args.seed, real_y)
         curve.append({"step": step, **m})
         monitor_cpu[0] += cpu_seconds() - c0
         log.info(f"{name} step {step}: TRTS {m['trts']:.3f} amplitude {m['amplitude_ratio']:.2f} "
@@ -120,7 +122,7 @@ def run_diffusion(name: str, section: dict, common: dict, data, predict, args, r
             c1 = cpu_seconds()
             x = sample_diffusion(payload, labels, derive_seed(args.train_seed, "bank", name, s), sampler, steps)
             cpu.append(cpu_seconds() - c1)
-            runs.append(set_metrics(real_train, x, labels, predict, FS, args.seed + s))
+            runs.append(set_metrics(real_train, x, labels, predict, FS, args.seed + s, real_y))
             if bank is None:
                 bank = x
         samplers[key] = {**summarise(runs), "sampling_cpu_s": float(np.mean(cpu)), "seeds": args.sampling_seeds}
@@ -137,6 +139,7 @@ def run_timevqvae(section: dict, data, predict, args, real_train) -> dict:
     from synecg.generators.timevqvae.train import build_stage1, build_stage2, reconstruct, sample, tokenize, train_stage1, train_stage2
 
     cfg = resolve(section, "ptbxl")
+    real_y = data["train"][1]
     cpu = torch.device("cpu")
     seed = derive_seed(args.train_seed, "learning_check", "timevqvae")
     (x_tr, y_tr), (x_va, y_va) = data["train"], data["val"]
@@ -152,7 +155,7 @@ def run_timevqvae(section: dict, data, predict, args, real_train) -> dict:
     train_cpu = cpu_seconds() - c0
     priors = build_stage2(s2)
     recon = reconstruct(stage1, data["test"][0], cpu)["xhat"]
-    recon_metrics = set_metrics(real_train, recon, data["test"][1], predict, FS, args.seed)
+    recon_metrics = set_metrics(real_train, recon, data["test"][1], predict, FS, args.seed, real_y)
     labels = class_draws(args.per_class, len(CLASSES), "balanced", None, y_tr)
     runs, cpus, bank = [], [], None
     for s in range(args.sampling_seeds):
@@ -160,7 +163,7 @@ def run_timevqvae(section: dict, data, predict, args, real_train) -> dict:
         gen = torch.Generator().manual_seed(derive_seed(args.train_seed, "bank", "timevqvae", s))
         x = sample(stage1, priors, labels, cfg.sampling, gen, cpu, bf16=False)
         cpus.append(cpu_seconds() - c1)
-        runs.append(set_metrics(real_train, x, labels, predict, FS, args.seed + s))
+        runs.append(set_metrics(real_train, x, labels, predict, FS, args.seed + s, real_y))
         bank = x if bank is None else bank
     chosen = {**summarise(runs), "sampling_cpu_s": float(np.mean(cpus)), "seeds": args.sampling_seeds}
     steps = f"{s1['steps']}+{s2['steps']}"
@@ -186,15 +189,15 @@ def apply_overrides(sections: dict, name: str, args) -> dict:
 
 
 def print_table(real: dict, rows: list[dict]) -> None:
-    head = f"{'set':<22}{'steps':>11}{'TRTS':>7}{'amp':>7}{'logPSD':>8}{'C2ST':>7}{'CPU min':>9}"
+    head = f"{'set':<22}{'steps':>11}{'TRTS':>7}{'amp':>7}{'logPSD':>8}{'C2ST':>7}{'beats':>7}{'CPU min':>9}"
     print(head)
     print("-" * len(head))
     print(f"{'real held-out':<22}{'':>11}{real['trts']:>7.3f}{real['amplitude_ratio']:>7.2f}"
-          f"{real['log_psd_distance']:>8.2f}{real['c2st_accuracy']:>7.3f}{'':>9}")
+          f"{real['log_psd_distance']:>8.2f}{real['c2st_accuracy']:>7.3f}{real['beat_ratio']:>7.2f}{'':>9}")
     for r in rows:
         for key, m in r["samplers"].items():
             print(f"{r['generator'] + ' ' + key:<22}{str(r['steps']):>11}{m['trts']:>7.3f}{m['amplitude_ratio']:>7.2f}"
-                  f"{m['log_psd_distance']:>8.2f}{m['c2st_accuracy']:>7.3f}{r['cpu_s'] / 60:>9.1f}"
+                  f"{m['log_psd_distance']:>8.2f}{m['c2st_accuracy']:>7.3f}{m['beat_ratio']:>7.2f}{r['cpu_s'] / 60:>9.1f}"
                   f"   (sd TRTS {m['trts_sd']:.3f}, logPSD {m['log_psd_distance_sd']:.2f}, sampling {m['sampling_cpu_s']:.0f} s)")
 
 
@@ -274,8 +277,8 @@ def main(argv=None) -> int:
     c0 = cpu_seconds()
     predict = reference_classifier(data, sections["classifier"], args.seed)
     classifier_cpu = cpu_seconds() - c0
-    real_train = data["train"][0]
-    real = set_metrics(real_train, data["test"][0], data["test"][1], predict, FS, args.seed)
+    real_train, real_y = data["train"]
+    real = set_metrics(real_train, data["test"][0], data["test"][1], predict, FS, args.seed, real_y)
     log.info(f"real held-out: {real}")
     if real["trts"] < args.min_reference_trts:
         log.error(f"the reference classifier (seed {args.seed}) scores the held-out real records at {real['trts']:.3f} "

@@ -61,3 +61,33 @@ def test_cpu_time_cap_stops_the_training_loop_with_a_checkpoint(tmp_path):
     assert result.stopped_by == "cpu-time"
     assert 5 <= result.final_step < 100
     assert store.latest()["step"] == result.final_step
+
+
+def _ecgs(labels: list[str], per_class: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Simulated 12-lead records (the demo simulator) at FS Hz, and their class indices."""
+    from synecg.constants import CLASSES
+    from synecg.data.simulate import draw_record, render
+    from synecg.seeding import numpy_rng
+
+    x, y = [], []
+    for label in labels:
+        for i in range(per_class):
+            x.append(render(draw_record(label, 10.0, numpy_rng(seed, "record", label, i)), FS, numpy_rng(seed, "noise", label, i)))
+            y.append(CLASSES.index(label))
+    return np.stack(x), np.array(y)
+
+
+def test_beat_ratio_counts_missing_beats_not_beat_height():
+    from synecg.generators.learning import beat_ratio
+
+    real, y = _ecgs(["SBRAD", "SR", "STACH"], 6, seed=3)
+    other, y_other = _ecgs(["SBRAD", "SR", "STACH"], 6, seed=4)
+    half_flat = other.copy()
+    half_flat[..., half_flat.shape[-1] // 2:] = 0.0  # the second 5 s drawn as flat baseline
+    same = beat_ratio(real, y, other, y_other, FS)
+    assert 0.85 < same < 1.15
+    assert 0.85 < beat_ratio(real, y, 0.8 * other, y_other, FS) < 1.15  # lower beats are still beats
+    assert 0.35 < beat_ratio(real, y, half_flat, y_other, FS) < 0.65
+    assert beat_ratio(real, y, 0.05 * other, y_other, FS) < 0.1  # a near-flat bank has no beats
+    # amplitude alone cannot tell the half-flat bank from one of lower beats
+    assert abs(amplitude_ratio(real, half_flat) - amplitude_ratio(real, 0.75 * other)) < 0.1

@@ -5,7 +5,8 @@
 - inter-lead correlation: mean over records of each record's 12 x 12 Pearson matrix, and the mean
   absolute difference of the two sets' matrices (off-diagonal);
 - limb-lead residuals: Einthoven I + III - II and Goldberger aVR + aVL + aVF, mean |.| in mV, each
-  relative to the mean |II| (0 when the leads were derived from I and II, as SSSD-ECG does).
+  relative to the mean |II| (0 when the leads were derived from I and II, as SSSD-ECG does);
+- R peaks: peaks of the 5-30 Hz band-passed |lead II|, at least 0.25 s apart, above a height.
 """
 
 from __future__ import annotations
@@ -16,6 +17,22 @@ from scipy import signal as sps
 from synecg.constants import LEAD_INDEX, N_LEADS
 
 BAND_HZ = (0.5, 40.0)
+
+
+def qrs_envelope(lead: np.ndarray, fs: float) -> np.ndarray:
+    """|5-30 Hz band-passed trace| (mV), the R-peak detector's input; same shape as ``lead`` (..., L)."""
+    b, a = sps.butter(2, [5 / (fs / 2), min(30 / (fs / 2), 0.95)], btype="band")
+    return np.abs(sps.filtfilt(b, a, np.asarray(lead, dtype=np.float64), axis=-1))
+
+
+def r_peaks(lead_ii: np.ndarray, fs: float, height: float | None = None) -> np.ndarray:
+    """R-peak samples of one lead-II trace: envelope peaks >= 0.25 s apart and at least ``height`` mV
+    (default: 0.4 x the trace's own 99th envelope percentile, which finds beats in any trace)."""
+    env = qrs_envelope(lead_ii, fs)
+    if height is None:
+        height = 0.4 * np.quantile(env, 0.99)
+    peaks, _ = sps.find_peaks(env, distance=max(1, int(0.25 * fs)), height=height if height > 0 else None)
+    return peaks
 
 
 def mean_log_psd(x: np.ndarray, fs: float, batch: int = 1024) -> tuple[np.ndarray, np.ndarray]:

@@ -9,7 +9,10 @@ Every function compares a set of signals (N, 12, L) in mV with real records of t
 - ``c2st_accuracy``: cross-validated accuracy of a logistic regression telling real from bank on
   per-record band log-spectra and per-lead log-std (0.5 = indistinguishable, Lopez-Paz & Oquab 2017);
 - ``trts_accuracy``: accuracy of a classifier trained on real records applied to the bank with its
-  intended labels (Train on Real, Test on Synthetic; chance = 1 / number of classes).
+  intended labels (Train on Real, Test on Synthetic; chance = 1 / number of classes);
+- ``beat_ratio``: mean over classes of (R peaks per bank record) / (R peaks per real record), R peaks
+  in lead II above a height taken from the real records, so a flat stretch has no beats (1 = the
+  real beat count; a bank that draws every second beat gives 0.5, a flat bank 0).
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from synecg.fidelity.signal import BAND_HZ, mean_log_psd, psd_distance
+from synecg.constants import LEAD_INDEX
+from synecg.fidelity.signal import BAND_HZ, mean_log_psd, psd_distance, qrs_envelope, r_peaks
 
 
 def lead_std(x: np.ndarray) -> np.ndarray:
@@ -85,16 +89,43 @@ def trts_accuracy(predict: Callable[[np.ndarray], np.ndarray], x: np.ndarray, y:
     return float(np.mean(np.asarray(predict(x)) == np.asarray(y)))
 
 
+def beat_height(real: np.ndarray, fs: float) -> float:
+    """R-peak height threshold (mV) from real records: 0.4 x the median over records of their lead-II
+    envelope's 99th percentile (one threshold for every set compared with these records)."""
+    env = qrs_envelope(np.asarray(real)[:, LEAD_INDEX["II"]], fs)
+    return float(0.4 * np.median(np.quantile(env, 0.99, axis=-1)))
+
+
+def beat_counts(x: np.ndarray, fs: float, height: float) -> np.ndarray:
+    """R peaks per record (N,) in lead II at least ``height`` mV high."""
+    return np.array([len(r_peaks(rec[LEAD_INDEX["II"]], fs, height)) for rec in np.asarray(x)])
+
+
+def beat_ratio(real: np.ndarray, real_y: np.ndarray, fake: np.ndarray, fake_y: np.ndarray, fs: float) -> float:
+    """Mean over the classes in both sets (with beats in the real one) of mean beats per fake record
+    over mean beats per real record; NaN when no class qualifies."""
+    height = beat_height(real, fs)
+    real_n, fake_n = beat_counts(real, fs, height), beat_counts(fake, fs, height)
+    real_y, fake_y = np.asarray(real_y), np.asarray(fake_y)
+    ratios = [fake_n[fake_y == c].mean() / real_n[real_y == c].mean()
+              for c in np.intersect1d(real_y, fake_y) if real_n[real_y == c].mean() > 0]
+    return float(np.mean(ratios)) if ratios else float("nan")
+
+
 def set_metrics(real_train: np.ndarray, x: np.ndarray, y: np.ndarray, predict: Callable[[np.ndarray], np.ndarray],
-                fs: float, seed: int) -> dict[str, float]:
-    """Every learning-check number of one set (a bank, or held-out real records) against the real training split."""
-    return {
+                fs: float, seed: int, real_y: np.ndarray | None = None) -> dict[str, float]:
+    """Every learning-check number of one set (a bank, or held-out real records) against the real
+    training split; ``beat_ratio`` too when the training split's labels ``real_y`` are given."""
+    metrics = {
         "trts": trts_accuracy(predict, x, y),
         "amplitude_ratio": amplitude_ratio(real_train, x),
         "log_psd_distance": log_psd_distance(real_train, x, fs),
         "c2st_accuracy": c2st_accuracy(real_train, x, fs, seed),
         "n": int(len(y)),
     }
+    if real_y is not None:
+        metrics["beat_ratio"] = beat_ratio(real_train, real_y, x, y, fs)
+    return metrics
 
 
 def summarise(runs: list[dict[str, float]]) -> dict[str, float]:

@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
-from scipy import signal as sps
 
 from synecg.constants import CLASSES, LEAD_INDEX, LEADS
 from synecg.fidelity import signal
@@ -33,22 +32,13 @@ def _pick(y: np.ndarray, c: int, n: int, rng: np.random.Generator) -> np.ndarray
     return np.sort(rng.choice(idx, min(n, len(idx)), replace=False))
 
 
-def r_peaks(lead_ii: np.ndarray, fs: float) -> np.ndarray:
-    """R-peak samples of a lead-II trace: peaks of the 5-30 Hz band-passed |signal|, >= 0.25 s apart."""
-    b, a = sps.butter(2, [5 / (fs / 2), min(30 / (fs / 2), 0.95)], btype="band")
-    env = np.abs(sps.filtfilt(b, a, lead_ii))
-    height = 0.4 * np.quantile(env, 0.99)
-    peaks, _ = sps.find_peaks(env, distance=max(1, int(0.25 * fs)), height=height if height > 0 else None)
-    return peaks
-
-
 def beats(x: np.ndarray, fs: float, before_s: float = 0.3, after_s: float = 0.5) -> np.ndarray:
     """All complete beat windows (n_beats, 12, W) around the R peaks of lead II of records x (N, 12, L)."""
     b, a = int(before_s * fs), int(after_s * fs)
     out = []
     for rec in x:
         rec = np.asarray(rec, dtype=np.float64)
-        for p in r_peaks(rec[LEAD_INDEX["II"]], fs):
+        for p in signal.r_peaks(rec[LEAD_INDEX["II"]], fs):
             if p - b >= 0 and p + a <= rec.shape[-1]:
                 out.append(rec[:, p - b : p + a])
     return np.stack(out) if out else np.empty((0, x.shape[1], b + a))
