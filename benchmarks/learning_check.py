@@ -89,7 +89,6 @@ def sample_settings(args) -> list[tuple[str, int | None]]:
 
 def run_diffusion(name: str, section: dict, common: dict, data, predict, args, real_train) -> dict:
     process = process_for(name, section.get("process"))
-    real_y = data["train"][1]
     settings = TrainSettings.from_config(section, common)
     y_train = data["train"][1]
     curve_labels = class_draws(args.curve_per_class, len(CLASSES), "balanced", None, y_train)
@@ -99,7 +98,7 @@ def run_diffusion(name: str, section: dict, common: dict, data, predict, args, r
         c0 = cpu_seconds()
         with torch.random.fork_rng():
             x = sample_diffusion(payload, curve_labels, derive_seed(args.train_seed, "curve", name), args.sampler, args.ddim_steps)
-        m = set_metrics(real_train, x, curve_labels, predict, FS, args.seed, real_y)
+        m = set_metrics(real_train, x, curve_labels, predict, FS, args.seed, y_train)
         curve.append({"step": step, **m})
         monitor_cpu[0] += cpu_seconds() - c0
         log.info(f"{name} step {step}: TRTS {m['trts']:.3f} amplitude {m['amplitude_ratio']:.2f} "
@@ -122,7 +121,7 @@ def run_diffusion(name: str, section: dict, common: dict, data, predict, args, r
             c1 = cpu_seconds()
             x = sample_diffusion(payload, labels, derive_seed(args.train_seed, "bank", name, s), sampler, steps)
             cpu.append(cpu_seconds() - c1)
-            runs.append(set_metrics(real_train, x, labels, predict, FS, args.seed + s, real_y))
+            runs.append(set_metrics(real_train, x, labels, predict, FS, args.seed + s, y_train))
             if bank is None:
                 bank = x
         samplers[key] = {**summarise(runs), "sampling_cpu_s": float(np.mean(cpu)), "seeds": args.sampling_seeds}
@@ -139,7 +138,6 @@ def run_timevqvae(section: dict, data, predict, args, real_train) -> dict:
     from synecg.generators.timevqvae.train import build_stage1, build_stage2, reconstruct, sample, tokenize, train_stage1, train_stage2
 
     cfg = resolve(section, "ptbxl")
-    real_y = data["train"][1]
     cpu = torch.device("cpu")
     seed = derive_seed(args.train_seed, "learning_check", "timevqvae")
     (x_tr, y_tr), (x_va, y_va) = data["train"], data["val"]
@@ -155,7 +153,7 @@ def run_timevqvae(section: dict, data, predict, args, real_train) -> dict:
     train_cpu = cpu_seconds() - c0
     priors = build_stage2(s2)
     recon = reconstruct(stage1, data["test"][0], cpu)["xhat"]
-    recon_metrics = set_metrics(real_train, recon, data["test"][1], predict, FS, args.seed, real_y)
+    recon_metrics = set_metrics(real_train, recon, data["test"][1], predict, FS, args.seed, y_tr)
     labels = class_draws(args.per_class, len(CLASSES), "balanced", None, y_tr)
     runs, cpus, bank = [], [], None
     for s in range(args.sampling_seeds):
@@ -163,7 +161,7 @@ def run_timevqvae(section: dict, data, predict, args, real_train) -> dict:
         gen = torch.Generator().manual_seed(derive_seed(args.train_seed, "bank", "timevqvae", s))
         x = sample(stage1, priors, labels, cfg.sampling, gen, cpu, bf16=False)
         cpus.append(cpu_seconds() - c1)
-        runs.append(set_metrics(real_train, x, labels, predict, FS, args.seed + s, real_y))
+        runs.append(set_metrics(real_train, x, labels, predict, FS, args.seed + s, y_tr))
         bank = x if bank is None else bank
     chosen = {**summarise(runs), "sampling_cpu_s": float(np.mean(cpus)), "seeds": args.sampling_seeds}
     steps = f"{s1['steps']}+{s2['steps']}"

@@ -25,14 +25,18 @@ def qrs_envelope(lead: np.ndarray, fs: float) -> np.ndarray:
     return np.abs(sps.filtfilt(b, a, np.asarray(lead, dtype=np.float64), axis=-1))
 
 
-def r_peaks(lead_ii: np.ndarray, fs: float, height: float | None = None) -> np.ndarray:
-    """R-peak samples of one lead-II trace: envelope peaks >= 0.25 s apart and at least ``height`` mV
+def envelope_peaks(env: np.ndarray, fs: float, height: float | None = None) -> np.ndarray:
+    """R-peak samples of one trace's ``qrs_envelope``: peaks >= 0.25 s apart and at least ``height`` mV
     (default: 0.4 x the trace's own 99th envelope percentile, which finds beats in any trace)."""
-    env = qrs_envelope(lead_ii, fs)
     if height is None:
         height = 0.4 * np.quantile(env, 0.99)
     peaks, _ = sps.find_peaks(env, distance=max(1, int(0.25 * fs)), height=height if height > 0 else None)
     return peaks
+
+
+def r_peaks(lead_ii: np.ndarray, fs: float, height: float | None = None) -> np.ndarray:
+    """R-peak samples of one lead-II trace (``envelope_peaks`` of its ``qrs_envelope``)."""
+    return envelope_peaks(qrs_envelope(lead_ii, fs), fs, height)
 
 
 def mean_log_psd(x: np.ndarray, fs: float, batch: int = 1024) -> tuple[np.ndarray, np.ndarray]:

@@ -27,7 +27,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from synecg.constants import LEAD_INDEX
-from synecg.fidelity.signal import BAND_HZ, mean_log_psd, psd_distance, qrs_envelope, r_peaks
+from synecg.fidelity.signal import BAND_HZ, envelope_peaks, mean_log_psd, psd_distance, qrs_envelope
 
 
 def lead_std(x: np.ndarray) -> np.ndarray:
@@ -89,23 +89,28 @@ def trts_accuracy(predict: Callable[[np.ndarray], np.ndarray], x: np.ndarray, y:
     return float(np.mean(np.asarray(predict(x)) == np.asarray(y)))
 
 
-def beat_height(real: np.ndarray, fs: float) -> float:
-    """R-peak height threshold (mV) from real records: 0.4 x the median over records of their lead-II
-    envelope's 99th percentile (one threshold for every set compared with these records)."""
-    env = qrs_envelope(np.asarray(real)[:, LEAD_INDEX["II"]], fs)
-    return float(0.4 * np.median(np.quantile(env, 0.99, axis=-1)))
+def lead_ii_envelopes(x: np.ndarray, fs: float) -> np.ndarray:
+    """The R-peak detector's envelope of lead II of every record, (N, L)."""
+    return qrs_envelope(np.asarray(x)[:, LEAD_INDEX["II"]], fs)
 
 
-def beat_counts(x: np.ndarray, fs: float, height: float) -> np.ndarray:
-    """R peaks per record (N,) in lead II at least ``height`` mV high."""
-    return np.array([len(r_peaks(rec[LEAD_INDEX["II"]], fs, height)) for rec in np.asarray(x)])
+def beat_height(real_env: np.ndarray) -> float:
+    """R-peak height threshold (mV) from real records' ``lead_ii_envelopes``: 0.4 x the median over
+    records of their 99th percentile (one threshold for every set compared with these records)."""
+    return float(0.4 * np.median(np.quantile(real_env, 0.99, axis=-1)))
+
+
+def beat_counts(env: np.ndarray, fs: float, height: float) -> np.ndarray:
+    """R peaks per record (N,) of ``lead_ii_envelopes`` at least ``height`` mV high."""
+    return np.array([len(envelope_peaks(e, fs, height)) for e in env])
 
 
 def beat_ratio(real: np.ndarray, real_y: np.ndarray, fake: np.ndarray, fake_y: np.ndarray, fs: float) -> float:
     """Mean over the classes in both sets (with beats in the real one) of mean beats per fake record
     over mean beats per real record; NaN when no class qualifies."""
-    height = beat_height(real, fs)
-    real_n, fake_n = beat_counts(real, fs, height), beat_counts(fake, fs, height)
+    real_env = lead_ii_envelopes(real, fs)
+    height = beat_height(real_env)
+    real_n, fake_n = beat_counts(real_env, fs, height), beat_counts(lead_ii_envelopes(fake, fs), fs, height)
     real_y, fake_y = np.asarray(real_y), np.asarray(fake_y)
     ratios = [fake_n[fake_y == c].mean() / real_n[real_y == c].mean()
               for c in np.intersect1d(real_y, fake_y) if real_n[real_y == c].mean() > 0]
