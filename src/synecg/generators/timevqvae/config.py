@@ -60,6 +60,12 @@ class PriorConfig:
     heads: int = 2
     ff_mult: int = 4
     dropout: float = 0.3
+    # "encoder": PyTorch TransformerEncoder blocks over token + position embeddings (ours);
+    # "ml4its-2024": the authors' 2024 prior (stage2.py, ``RefPrior``): RMSNorm pre-norm blocks with
+    # 64-wide heads, layer dropout, dropout on known-token embeddings, logits tied to the token embeddings
+    architecture: str = "encoder"
+    emb_dropout: float = 0.0       # ml4its-2024: dropout on the embeddings of known tokens (reference 0.3)
+    head_dim: int = 64             # ml4its-2024: width per attention head (x-transformers' default)
 
 
 @dataclass(frozen=True)
@@ -105,7 +111,8 @@ def preset(name: str, dataset: str = "ptbxl") -> TimeVQVAEConfig:
         return TimeVQVAEConfig()
     if name == "paper":
         chapman = dataset == "chapman"
-        prior = PriorConfig(hidden=64, layers=4, heads=2, ff_mult=1, dropout=0.3)
+        prior = PriorConfig(hidden=64, layers=4, heads=2, ff_mult=1, dropout=0.3, architecture="ml4its-2024",
+                            emb_dropout=0.3)
         return TimeVQVAEConfig(
             stage1=Stage1Config(
                 architecture="ml4its-2024", n_fft=16, init_dim=32 if chapman else 16, hid_dim=64,
